@@ -1,0 +1,31 @@
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { NestFactory } from '@nestjs/core';
+import { Logger } from 'nestjs-pino';
+import { AppModule } from './app.module';
+import { AppConfig } from './config/app-config';
+import { HttpErrorFilter } from './common/http-error.filter';
+import { createValidationPipe } from './common/validation';
+import { MetricsService } from './metrics/metrics.service';
+import { httpMetricsMiddleware } from './metrics/metrics.middleware';
+import { setupOpenApi } from './openapi';
+
+export const JSON_BODY_LIMIT = '1mb';
+
+/** Builds the application exactly as production runs it; tests call this too. */
+export async function createApp(config: AppConfig, options: { preview?: boolean } = {}): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.register(config), {
+    bufferLogs: true,
+    bodyParser: false,
+    preview: options.preview,
+    abortOnError: false,
+  });
+  if (!options.preview) app.useLogger(app.get(Logger));
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  if (!options.preview) app.use(httpMetricsMiddleware(app.get(MetricsService)));
+  app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new HttpErrorFilter());
+  setupOpenApi(app, config.version);
+  return app;
+}

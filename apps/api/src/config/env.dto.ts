@@ -1,0 +1,68 @@
+import { Transform } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
+
+const toInt = ({ value }: { value: unknown }) => (value === undefined || value === '' ? undefined : Number(value));
+const toBool = ({ value }: { value: unknown }) => {
+  if (value === undefined || value === '') return undefined;
+  if (value === true || value === 'true' || value === '1') return true;
+  if (value === false || value === 'false' || value === '0') return false;
+  return value;
+};
+
+/**
+ * Every setting Berth reads from the environment. Validated once at start (see load-config.ts);
+ * README.md's configuration table documents the same list.
+ */
+export class EnvDto {
+  @IsOptional() @IsIn(['development', 'production', 'test'])
+  NODE_ENV: 'development' | 'production' | 'test' = 'development';
+
+  @IsOptional() @IsString() @MinLength(1)
+  HOST = '127.0.0.1';
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(65535)
+  PORT = 3000;
+
+  @IsOptional() @IsString() @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must be a postgres:// or postgresql:// URL' })
+  DATABASE_URL?: string;
+
+  @IsOptional() @IsString() @MinLength(1)
+  BERTH_DATA_DIR = './data';
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(1000)
+  DATABASE_POOL_SIZE = 10;
+
+  @IsOptional() @Transform(toBool) @IsBoolean()
+  BERTH_MIGRATE_ON_START = true;
+
+  @IsOptional() @IsString() @Matches(/^(unix:\/\/\/?|tcp:\/\/|npipe:\/\/|http:\/\/|https:\/\/)/, { message: 'DOCKER_HOST must start with unix://, tcp://, http:// or https://' })
+  DOCKER_HOST?: string;
+
+  @IsOptional() @Transform(toBool) @IsBoolean()
+  DOCKER_TLS_VERIFY = false;
+
+  @IsOptional() @IsString()
+  DOCKER_CERT_PATH?: string;
+
+  @IsOptional() @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  @IsOptional() @IsString() @Matches(/^\S{24,}$/, { message: 'BERTH_BOOTSTRAP_TOKEN must be at least 24 characters without spaces' })
+  BERTH_BOOTSTRAP_TOKEN?: string;
+
+  @IsOptional() @IsString() @Matches(/^(?:[A-Za-z0-9+/]{43}=|[0-9a-fA-F]{64})$/, { message: 'BERTH_SECRET_KEY must be 32 bytes, as 64 hex characters or 44 base64 characters' })
+  BERTH_SECRET_KEY?: string;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(600_000)
+  BERTH_SHUTDOWN_TIMEOUT_MS = 10_000;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(600_000)
+  BERTH_DOCKER_TIMEOUT_MS = 30_000;
+}
+
+/** The variables EnvDto reads, in the order README.md lists them. */
+export const ENV_KEYS = [
+  'NODE_ENV', 'HOST', 'PORT', 'DATABASE_URL', 'BERTH_DATA_DIR', 'DATABASE_POOL_SIZE', 'BERTH_MIGRATE_ON_START',
+  'DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'LOG_LEVEL', 'BERTH_BOOTSTRAP_TOKEN', 'BERTH_SECRET_KEY',
+  'BERTH_SHUTDOWN_TIMEOUT_MS', 'BERTH_DOCKER_TIMEOUT_MS',
+] as const satisfies readonly (keyof EnvDto)[];

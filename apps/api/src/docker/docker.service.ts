@@ -1,0 +1,111 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { EventEmitter } from 'node:events';
+import Docker from 'dockerode';
+import { AppConfig } from '../config/app-config';
+import { MetricsService } from '../metrics/metrics.service';
+import { createDockerClient } from './docker-client.factory';
+import { mapDockerError } from './docker-errors';
+
+export interface EngineState {
+  reachable: boolean;
+  error?: string;
+  since: Date;
+}
+
+/** Labels every Berth-created engine object carries; Berth finds its objects by these, never by name. */
+export const BERTH_LABELS = {
+  managed: 'io.berth.managed',
+  team: 'io.berth.team',
+  deployment: 'io.berth.deployment',
+  revision: 'io.berth.revision',
+  role: 'io.berth.role',
+  slot: 'io.berth.slot',
+  operation: 'io.berth.operation',
+} as const;
+
+/**
+ * The single gateway to the Docker Engine. Every call goes through `call()`, which times it,
+ * counts failures and maps engine errors to DomainErrors. A background monitor pings the engine
+ * with back-off while it is unreachable and emits 'reachable' / 'unreachable' on `state`.
+ */
+@Injectable()
+export class DockerService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('DockerService');
+  readonly client: Docker;
+  readonly stateEvents = new EventEmitter();
+  private state: EngineState = { reachable: false, error: 'not checked yet', since: new Date() };
+  private monitor?: NodeJS.Timeout;
+  private stopped = false;
+
+  constructor(
+    @Inject(AppConfig) config: AppConfig,
+    @Inject(MetricsService) private readonly metrics: MetricsService,
+  ) {
+    this.client = createDockerClient(config.docker);
+  }
+
+  get engineState(): EngineState {
+    return this.state;
+  }
+
+  /** Runs one engine call with metrics and error mapping. */
+  async call<T>(operation: string, fn: (docker: Docker) => Promise<T>): Promise<T> {
+    const end = this.metrics.dockerDuration.startTimer({ operation });
+    try {
+      const result = await fn(this.client);
+      end({ outcome: 'ok' });
+      return result;
+    } catch (err) {
+      const mapped = mapDockerError(err);
+      end({ outcome: 'error' });
+      this.metrics.dockerErrors.inc({ operation, code: mapped.code });
+      if (mapped.code === 'ENGINE_UNAVAILABLE') this.markUnreachable(mapped.message);
+      throw mapped;
+    }
+  }
+
+  async ping(): Promise<void> {
+    await this.call('ping', (d) => d.ping());
+    this.markReachable();
+  }
+
+  onModuleInit(): void {
+    // Not awaited: the API starts even when the engine is down, and /health/ready says why.
+    void this.check(1000);
+  }
+
+  onApplicationShutdown(): void {
+    this.stopped = true;
+    clearTimeout(this.monitor);
+  }
+
+  private async check(backoffMs: number): Promise<void> {
+    if (this.stopped) return;
+    let next = 15_000;
+    try {
+      await this.ping();
+    } catch {
+      next = backoffMs;
+      backoffMs = Math.min(backoffMs * 2, 15_000);
+    }
+    if (this.stopped) return;
+    this.monitor = setTimeout(() => void this.check(this.state.reachable ? 1000 : backoffMs), next);
+    this.monitor.unref();
+  }
+
+  private markReachable(): void {
+    if (this.state.reachable) return;
+    this.state = { reachable: true, since: new Date() };
+    this.logger.log('Docker Engine reachable');
+    this.stateEvents.emit('reachable');
+  }
+
+  private markUnreachable(error: string): void {
+    const was = this.state.reachable;
+    this.state = { reachable: false, error, since: was ? new Date() : this.state.since };
+    if (was) {
+      this.logger.warn(`Docker Engine unreachable: ${error}`);
+      this.stateEvents.emit('unreachable', error);
+    }
+  }
+}
