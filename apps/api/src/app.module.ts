@@ -8,8 +8,10 @@ import { ConfigModule } from './config/config.module';
 import { CryptoModule } from './crypto/crypto.module';
 import { DatabaseModule } from './database/database.module';
 import { DockerModule } from './docker/docker.module';
+import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { OperationsModule } from './operations/operations.module';
 import { SystemModule } from './system/system.module';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -43,6 +45,8 @@ export class AppModule {
         DockerModule,
         CryptoModule,
         AuthModule,
+        EventsModule,
+        OperationsModule,
         HealthModule,
         SystemModule,
       ],
