@@ -1,8 +1,8 @@
-import { createServer, Server, Socket, connect } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startTestApp, TestApp } from './helpers/app';
+import { EngineProxy } from './helpers/engine-proxy';
 import { waitFor } from './helpers/wait';
 
 describe('Health', () => {
@@ -29,8 +29,7 @@ describe('Health', () => {
   describe('with the Docker Engine unreachable', () => {
     let dir: string;
     let t: TestApp;
-    let proxy: Server | undefined;
-    const sockets = new Set<Socket>();
+    let proxy: EngineProxy;
 
     beforeAll(async () => {
       dir = mkdtempSync(join(tmpdir(), 'berth-sock-'));
@@ -38,8 +37,7 @@ describe('Health', () => {
       t = await startTestApp({ env: { DOCKER_HOST: `unix://${join(dir, 'docker.sock')}` } });
     });
     afterAll(async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise((r) => (proxy ? proxy.close(r) : r(undefined)));
+      await proxy?.close();
       await t?.close();
       rmSync(dir, { recursive: true, force: true });
     });
@@ -61,14 +59,8 @@ describe('Health', () => {
 
     it('recovers by itself when the engine comes back on that socket', async () => {
       // A socket that forwards to the real engine appears where DOCKER_HOST points.
-      proxy = createServer((client) => {
-        const upstream = connect((process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock').replace(/^unix:\/\//, ''));
-        sockets.add(client).add(upstream);
-        client.pipe(upstream).pipe(client);
-        client.on('error', () => upstream.destroy());
-        upstream.on('error', () => client.destroy());
-      });
-      await new Promise<void>((r) => proxy!.listen(join(dir, 'docker.sock'), r));
+      proxy = new EngineProxy(join(dir, 'docker.sock'));
+      await proxy.listen();
       const ready = await waitFor(async () => (await t.http.get('/health/ready')).status === 200, { what: '/health/ready to turn 200' });
       expect(ready).toBe(true);
       const system = await t.http.get('/system').set('Authorization', `Bearer ${t.token}`);

@@ -12,8 +12,10 @@ export class ConfigError extends Error {
 
 function firstProblem(errors: ValidationError[]): string {
   const e = errors[0];
-  const detail = Object.values(e.constraints ?? {})[0] ?? 'is invalid';
-  return detail.startsWith(e.property) ? detail : `${e.property} ${detail}`;
+  // class-validator lists constraints last-decorator-first; report them in declaration order.
+  const messages = Object.values(e.constraints ?? {}).reverse();
+  const detail = messages.map((m) => m.replace(new RegExp(`^${e.property} `), '')).join(', ') || 'is invalid';
+  return `${e.property} ${detail}`;
 }
 
 function decodeKey(value: string): Buffer {
