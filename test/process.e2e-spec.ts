@@ -64,7 +64,7 @@ describe('The API as a process', () => {
       proxy.release();
       const res = await inFlight;
       expect(res.status).toBe(200);
-      expect((await res.json()).checks.docker.status).toBe('up');
+      expect(((await res.json()) as { checks: { docker: { status: string } } }).checks.docker.status).toBe('up');
       expect(await api.exited).toBe(0);
     } finally {
       await proxy.close();
