@@ -8,6 +8,7 @@ import { createValidationPipe } from './common/validation';
 import { MetricsService } from './metrics/metrics.service';
 import { httpMetricsMiddleware } from './metrics/metrics.middleware';
 import { setupOpenApi } from './openapi';
+import { YAML_TYPES, yamlBodyMiddleware } from './common/yaml-body';
 
 export const JSON_BODY_LIMIT = '1mb';
 
@@ -24,6 +25,8 @@ export async function createApp(config: AppConfig, options: { preview?: boolean 
   app.set('trust proxy', 'loopback');
   if (!options.preview) app.use(httpMetricsMiddleware(app.get(MetricsService)));
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  app.useBodyParser('text', { type: YAML_TYPES, limit: JSON_BODY_LIMIT });
+  app.use(yamlBodyMiddleware);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());
   setupOpenApi(app, config.version);

@@ -31,6 +31,10 @@ export class OperationsRepository {
     });
   }
 
+  requestCancel(id: string) {
+    return this.prisma.operation.update({ where: { id }, data: { cancelRequested: true } });
+  }
+
   /** Scoped lookup: `teamId` undefined means any team (owner). */
   findWithSteps(id: string, teamId?: string): Promise<OperationWithSteps | null> {
     return this.prisma.operation.findFirst({ where: { id, ...(teamId ? { teamId } : {}) }, include: withSteps });

@@ -12,6 +12,7 @@ export interface OperationHandle {
   step(message: string, data?: unknown, level?: 'info' | 'warn' | 'error'): Promise<void>;
   succeed(result?: unknown): Promise<void>;
   fail(error: string): Promise<void>;
+  cancelled(): Promise<void>;
 }
 
 /**
@@ -28,8 +29,14 @@ export class OperationsService {
   /** Creates a running operation and returns a handle to log steps and finish it. */
   async start(principal: Principal, kind: OperationKind, params: unknown, extra: { deploymentId?: string; subject?: string } = {}): Promise<OperationHandle> {
     const op = await this.repo.create({ teamId: principal.teamId, kind, params, createdBy: principal.tokenId, deploymentId: extra.deploymentId, status: 'running' });
-    const subject = extra.subject ?? `operations/${op.id}`;
-    await this.events.publish(op.teamId, 'operation.started', { operationId: op.id, kind }, subject);
+    return this.attach(op, extra.subject);
+  }
+
+  /** A handle for an operation that is now running (e.g. claimed from a deployment's queue); publishes its start. */
+  async attach(op: { id: string; teamId: string; kind: OperationKind }, subjectOrUndefined?: string, deployment?: string): Promise<OperationHandle> {
+    const kind = op.kind;
+    const subject = subjectOrUndefined ?? `operations/${op.id}`;
+    await this.events.publish(op.teamId, 'operation.started', { operationId: op.id, kind, ...(deployment ? { deployment } : {}) }, subject);
     return {
       id: op.id,
       teamId: op.teamId,
@@ -46,7 +53,53 @@ export class OperationsService {
         await this.repo.finish(op.id, 'failed', undefined, error);
         await this.events.publish(op.teamId, 'operation.failed', { operationId: op.id, kind, error }, subject);
       },
+      cancelled: async () => {
+        await this.repo.finish(op.id, 'cancelled', undefined, 'Cancelled on request');
+        await this.events.publish(op.teamId, 'operation.cancelled', { operationId: op.id, kind }, subject);
+      },
     };
+  }
+
+  /**
+   * Cancels an operation: a queued one at once; a running one is asked to stop at its next step
+   * (its status turns `cancelled` when it does). Finished operations cannot be cancelled (409).
+   */
+  async cancel(principal: Principal, id: string): Promise<OperationWithSteps> {
+    const op = await this.get(principal, id);
+    if (op.status === 'pending') {
+      await this.repo.finish(op.id, 'cancelled', undefined, 'Cancelled before it started');
+      await this.events.publish(op.teamId, 'operation.cancelled', { operationId: op.id, kind: op.kind }, `operations/${op.id}`);
+    } else if (op.status === 'running') {
+      await this.repo.requestCancel(op.id);
+      await this.repo.addStep(op.id, 'Cancellation requested', 'warn');
+    } else {
+      throw new DomainError('CONFLICT', `Operation ${op.id} already ${op.status}; it cannot be cancelled`);
+    }
+    return this.get(principal, id);
+  }
+
+  /** Long-poll: resolves when the operation has finished or `waitMs` passed, whichever first. */
+  async waitFor(principal: Principal, id: string, waitMs: number): Promise<OperationWithSteps> {
+    const op = await this.get(principal, id);
+    if (waitMs <= 0 || ['succeeded', 'failed', 'cancelled'].includes(op.status)) return op;
+    await new Promise<void>((resolve) => {
+      const finished = (e: { kind: string; payload: { operationId?: string } }) => {
+        if (e.payload?.operationId === id && /^operation\.(succeeded|failed|cancelled)$/.test(e.kind)) done();
+      };
+      const timer = setTimeout(() => done(), waitMs);
+      // Another process may finish it: re-read every few seconds as well.
+      const poll = setInterval(() => {
+        void this.repo.findWithSteps(id).then((o) => o && ['succeeded', 'failed', 'cancelled'].includes(o.status) && done());
+      }, 2000);
+      const done = () => {
+        clearTimeout(timer);
+        clearInterval(poll);
+        this.events.live.off('event', finished);
+        resolve();
+      };
+      this.events.live.on('event', finished);
+    });
+    return this.get(principal, id);
   }
 
   async get(principal: Principal, id: string): Promise<OperationWithSteps> {
