@@ -34,6 +34,15 @@ export class EngineProxy extends EventEmitter {
     return new Promise((resolve) => this.server!.listen(this.path, resolve));
   }
 
+  /** The engine "goes away": open connections drop and new ones are refused until up(). */
+  async down(): Promise<void> {
+    await this.close();
+  }
+
+  async up(): Promise<void> {
+    await this.listen();
+  }
+
   hold(): void {
     this.holding = true;
   }
@@ -45,6 +54,9 @@ export class EngineProxy extends EventEmitter {
 
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy();
-    await new Promise((r) => (this.server ? this.server.close(r) : r(undefined)));
+    this.sockets.clear();
+    const server = this.server;
+    this.server = undefined;
+    await new Promise((r) => (server ? server.close(r) : r(undefined)));
   }
 }

@@ -94,6 +94,10 @@ export class DeploymentsRepository {
     ]);
   }
 
+  async teamIds(): Promise<Set<string>> {
+    return new Set((await this.prisma.team.findMany({ select: { id: true } })).map((t) => t.id));
+  }
+
   /** Every live deployment, for the reconciler's resync. */
   listActive(): Promise<DeploymentRow[]> {
     return this.prisma.deployment.findMany({ where: { deletedAt: null } });

@@ -77,11 +77,14 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     try {
       const rows = await this.repo.listActive();
       const live = new Set(rows.map((r) => `${r.teamId}/${r.name}`));
+      // Only this installation's teams: another Berth sharing the engine (with its own database)
+      // owns containers whose team this database has never seen, and they are left alone.
+      const teams = await this.repo.teamIds();
       const containers = await this.docker.call('listContainers', (d) => d.listContainers({ all: true, filters: { label: [`${BERTH_LABELS.managed}=true`, BERTH_LABELS.deployment] } }));
       const orphans = new Set<string>();
       for (const c of containers) {
         const key = `${c.Labels[BERTH_LABELS.team]}/${c.Labels[BERTH_LABELS.deployment]}`;
-        if (!live.has(key)) orphans.add(key);
+        if (!live.has(key) && teams.has(c.Labels[BERTH_LABELS.team])) orphans.add(key);
       }
       for (const key of orphans) {
         const [teamId, name] = key.split('/');
@@ -98,6 +101,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     if (!row || row.deletedAt) {
       // Containers present but the definition is gone (deleted, purged, or never finished deleting).
       if (row && (await this.repo.hasActiveOperation(row.id))) return;
+      if (!row && !(await this.repo.teamIds()).has(teamId)) return; // another installation's team
       const removed = await this.driver.removeAll(teamId, name);
       if (removed) this.logger.log(`Removed ${removed} container(s) of deleted deployment ${name}`);
       return;
