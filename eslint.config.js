@@ -2,7 +2,7 @@
 const tseslint = require('typescript-eslint');
 
 module.exports = tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'apps/api/src/generated/**', 'coverage/**', 'data/**', 'test-results/**', '**/*.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'prisma.config.ts', 'bench/tmp-prof/**', 'apps/api/src/generated/**', 'coverage/**', 'data/**', 'test-results/**', '**/*.js'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],

@@ -21,6 +21,9 @@ const common = {
 module.exports = {
   rootDir: '.',
   testTimeout: 120_000,
+  // A handle some suite forgot must not keep CI waiting until its time limit; find such leaks
+  // with `npx jest --detectOpenHandles`.
+  forceExit: true,
   reporters: ['default', '<rootDir>/test/summary-reporter.js'],
   projects: [
     { ...common, displayName: 'unit', testMatch: ['<rootDir>/apps/**/*.spec.ts'] },

@@ -16,7 +16,7 @@ import { grantImage } from '../test/helpers/deployments';
 import { BUSYBOX_IMAGE, docker, ensureBusyboxImage, removeContainersByLabel } from '../test/helpers/docker';
 import { spawnApi } from '../test/helpers/process';
 import { createTeamToken } from '../test/helpers/tokens';
-import { machine, median, percentile } from './machine';
+import { machine, median } from './machine';
 
 const REPLICAS = Number(process.env.BENCH_REPLICAS ?? 20);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);

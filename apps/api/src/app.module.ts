@@ -5,13 +5,18 @@ import { LoggerModule } from 'nestjs-pino';
 import { AuthModule } from './auth/auth.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { ContainersModule } from './containers/containers.module';
 import { CryptoModule } from './crypto/crypto.module';
 import { DatabaseModule } from './database/database.module';
+import { DeploymentsModule } from './deployments/deployments.module';
 import { DockerModule } from './docker/docker.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
+import { ImagesModule } from './images/images.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OperationsModule } from './operations/operations.module';
+import { StreamModule } from './stream/stream.module';
+import { RegistriesModule } from './registries/registries.module';
 import { SystemModule } from './system/system.module';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -47,8 +52,13 @@ export class AppModule {
         AuthModule,
         EventsModule,
         OperationsModule,
+        DeploymentsModule,
         HealthModule,
         SystemModule,
+        RegistriesModule,
+        ImagesModule,
+        ContainersModule,
+        StreamModule,
       ],
     };
   }

@@ -1,5 +1,6 @@
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { NestFactory } from '@nestjs/core';
+import { WsAdapter } from '@nestjs/platform-ws';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { AppConfig } from './config/app-config';
@@ -29,6 +30,9 @@ export async function createApp(config: AppConfig, options: { preview?: boolean 
   app.use(yamlBodyMiddleware);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());
+  // /ws speaks its own protocol (stream/stream-protocol.ts): the gateway reads every frame itself,
+  // so Nest's {event, data} parser is switched off.
+  app.useWebSocketAdapter(new WsAdapter(app, { messageParser: () => undefined }));
   setupOpenApi(app, config.version);
   return app;
 }

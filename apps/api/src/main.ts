@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { createApp } from './app.setup';
 import { ConfigError, loadConfig } from './config/load-config';
+import { StreamService } from './stream/stream.service';
 
 async function main(): Promise<void> {
   let config;
@@ -32,10 +33,13 @@ async function main(): Promise<void> {
     }, config.shutdownTimeoutMs);
     deadline.unref();
     // Stop accepting and let in-flight requests finish before the database goes away.
-    await new Promise<void>((resolve) => {
+    const closed = new Promise<void>((resolve) => {
       server.close(() => resolve());
       server.closeIdleConnections();
     });
+    // Open /ws sockets would keep the server from closing: send them away (1001, resume with since).
+    await app.get(StreamService).closeAll();
+    await closed;
     await app.close();
     process.exit(0);
   };

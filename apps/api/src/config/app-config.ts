@@ -12,4 +12,14 @@ export class AppConfig {
   secretKey!: Buffer;
   secretKeySource!: 'env' | 'data-dir';
   shutdownTimeoutMs!: number;
+  /** How long a validated token may be reused without a database lookup (0 = never; BERTH_AUTH_CACHE_MS). */
+  authCacheMs!: number;
+  /** Full reconcile of every deployment, as a safety net behind the engine's event stream. */
+  resyncIntervalMs!: number;
+  /** Hours events stay in the log (0 = forever); resuming from an older sequence is refused. */
+  eventRetentionHours!: number;
+  /** The /ws endpoint's limits (docs/stream.md). */
+  stream!: { sendBufferBytes: number; maxSubscriptions: number; maxSocketsPerToken: number; heartbeatMs: number; authTimeoutMs: number };
+  /** Largest build context POST /images/build accepts (BERTH_BUILD_CONTEXT_MAX_MB). */
+  buildContextMaxBytes!: number;
 }

@@ -58,11 +58,40 @@ export class EnvDto {
 
   @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(600_000)
   BERTH_DOCKER_TIMEOUT_MS = 30_000;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(60_000)
+  BERTH_AUTH_CACHE_MS = 0;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1000) @Max(3_600_000)
+  BERTH_RESYNC_INTERVAL_MS = 30_000;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(87_600)
+  BERTH_EVENT_RETENTION_HOURS = 168;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(16_384) @Max(268_435_456)
+  BERTH_WS_SEND_BUFFER_BYTES = 1_048_576;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(10_000)
+  BERTH_WS_MAX_SUBSCRIPTIONS = 64;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100_000)
+  BERTH_WS_MAX_SOCKETS_PER_TOKEN = 50;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1000) @Max(600_000)
+  BERTH_WS_HEARTBEAT_MS = 30_000;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(100) @Max(600_000)
+  BERTH_WS_AUTH_TIMEOUT_MS = 5_000;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(10_240)
+  BERTH_BUILD_CONTEXT_MAX_MB = 256;
 }
 
 /** The variables EnvDto reads, in the order README.md lists them. */
 export const ENV_KEYS = [
   'NODE_ENV', 'HOST', 'PORT', 'DATABASE_URL', 'BERTH_DATA_DIR', 'DATABASE_POOL_SIZE', 'BERTH_MIGRATE_ON_START',
   'DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH', 'LOG_LEVEL', 'BERTH_BOOTSTRAP_TOKEN', 'BERTH_SECRET_KEY',
-  'BERTH_SHUTDOWN_TIMEOUT_MS', 'BERTH_DOCKER_TIMEOUT_MS',
+  'BERTH_SHUTDOWN_TIMEOUT_MS', 'BERTH_DOCKER_TIMEOUT_MS', 'BERTH_AUTH_CACHE_MS', 'BERTH_RESYNC_INTERVAL_MS', 'BERTH_BUILD_CONTEXT_MAX_MB',
+  'BERTH_EVENT_RETENTION_HOURS', 'BERTH_WS_SEND_BUFFER_BYTES', 'BERTH_WS_MAX_SUBSCRIPTIONS', 'BERTH_WS_MAX_SOCKETS_PER_TOKEN',
+  'BERTH_WS_HEARTBEAT_MS', 'BERTH_WS_AUTH_TIMEOUT_MS',
 ] as const satisfies readonly (keyof EnvDto)[];

@@ -94,6 +94,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     secretKey,
     secretKeySource,
     shutdownTimeoutMs: dto.BERTH_SHUTDOWN_TIMEOUT_MS,
+    authCacheMs: dto.BERTH_AUTH_CACHE_MS,
+    resyncIntervalMs: dto.BERTH_RESYNC_INTERVAL_MS,
+    eventRetentionHours: dto.BERTH_EVENT_RETENTION_HOURS,
+    stream: {
+      sendBufferBytes: dto.BERTH_WS_SEND_BUFFER_BYTES,
+      maxSubscriptions: dto.BERTH_WS_MAX_SUBSCRIPTIONS,
+      maxSocketsPerToken: dto.BERTH_WS_MAX_SOCKETS_PER_TOKEN,
+      heartbeatMs: dto.BERTH_WS_HEARTBEAT_MS,
+      authTimeoutMs: dto.BERTH_WS_AUTH_TIMEOUT_MS,
+    },
+    buildContextMaxBytes: dto.BERTH_BUILD_CONTEXT_MAX_MB * 1024 * 1024,
   } satisfies AppConfig);
   return config;
 }

@@ -4,6 +4,7 @@ import type { NormalizedSpec } from './deployment-spec';
 import type { DeploymentRow } from './deployments.repository';
 import { DeploymentStatusDto, ConditionDto } from './dto/deployment-response.dto';
 import { ENGINE_DRIVER, EngineDriver, ReplicaState } from './engine-driver';
+import { replicaFromSummary } from './standalone-driver';
 
 export interface Condition {
   type: string;
@@ -38,18 +39,7 @@ export class DeploymentStatusService {
     const list = await this.docker.call('listContainers', (d) => d.listContainers({ all: true, filters: { label: [`${BERTH_LABELS.managed}=true`, `${BERTH_LABELS.role}=replica`] } })).catch(() => []);
     for (const row of rows) {
       const mine = list.filter((c) => c.Labels[BERTH_LABELS.team] === row.teamId && c.Labels[BERTH_LABELS.deployment] === row.name);
-      const replicas: ReplicaState[] = mine.map((c) => ({
-        containerId: c.Id,
-        name: (c.Names[0] ?? '').replace(/^\//, ''),
-        revision: Number(c.Labels[BERTH_LABELS.revision]),
-        generation: Number(c.Labels['io.berth.generation'] ?? 0),
-        slot: Number(c.Labels[BERTH_LABELS.slot]),
-        state: c.State,
-        health: c.Status.includes('(healthy)') ? 'healthy' : c.Status.includes('(unhealthy)') ? 'unhealthy' : c.Status.includes('(health: starting)') ? 'starting' : 'none',
-        ready: c.State === 'running' && !/\((unhealthy|health: starting)\)/.test(c.Status),
-        exitCode: null,
-        restartCount: 0,
-      }));
+      const replicas: ReplicaState[] = mine.map(replicaFromSummary);
       out.set(row.id, this.summarise(row, replicas, null));
     }
     return out;

@@ -106,7 +106,12 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
       if (removed) this.logger.log(`Removed ${removed} container(s) of deleted deployment ${name}`);
       return;
     }
-    if (this.locks.busy(row.id) || (await this.repo.hasActiveOperation(row.id))) return; // the operation converges it
+    if (await this.repo.hasActiveOperation(row.id)) return; // the operation converges it
+    if (this.locks.busy(row.id)) {
+      // An operation is just finishing: look again once it has let go.
+      this.schedule(teamId, name, 500);
+      return;
+    }
     await this.locks.run(row.id, () => this.heal(row));
   }
 

@@ -17,6 +17,24 @@ function healthOf(status: string): ReplicaState['health'] {
   return 'none';
 }
 
+/** A replica as the engine's container list shows it (readiness without minReadySeconds). */
+export function replicaFromSummary(c: Docker.ContainerInfo): ReplicaState {
+  const health = healthOf(c.Status);
+  const exit = /^Exited \((-?\d+)\)/.exec(c.Status);
+  return {
+    containerId: c.Id,
+    name: (c.Names[0] ?? '').replace(/^\//, ''),
+    revision: Number(c.Labels[BERTH_LABELS.revision]),
+    generation: Number(c.Labels['io.berth.generation'] ?? 0),
+    slot: Number(c.Labels[BERTH_LABELS.slot]),
+    state: c.State,
+    health,
+    ready: c.State === 'running' && (health === 'healthy' || health === 'none'),
+    exitCode: exit ? Number(exit[1]) : null,
+    restartCount: 0,
+  };
+}
+
 /**
  * Standalone engine driver: each replica is a container on one engine, created and replaced by
  * Berth. Converging is a loop — observe by label, act within the strategy's surge/unavailability
@@ -39,26 +57,12 @@ export class StandaloneDriver implements EngineDriver {
     const now = Date.now();
     return Promise.all(
       list.map(async (c) => {
-        const health = healthOf(c.Status);
-        const running = c.State === 'running';
-        let ready = running && (health === 'healthy' || health === 'none');
-        if (ready && health === 'none' && minReadySeconds > 0) {
+        const replica = replicaFromSummary(c);
+        if (replica.ready && replica.health === 'none' && minReadySeconds > 0) {
           const info = await this.docker.call('inspectContainer', (d) => d.getContainer(c.Id).inspect()).catch(() => undefined);
-          ready = Boolean(info && now - Date.parse(info.State.StartedAt) >= minReadySeconds * 1000);
+          replica.ready = Boolean(info && now - Date.parse(info.State.StartedAt) >= minReadySeconds * 1000);
         }
-        const exit = /^Exited \((-?\d+)\)/.exec(c.Status);
-        return {
-          containerId: c.Id,
-          name: (c.Names[0] ?? '').replace(/^\//, ''),
-          revision: Number(c.Labels[BERTH_LABELS.revision]),
-          generation: Number(c.Labels['io.berth.generation'] ?? 0),
-          slot: Number(c.Labels[BERTH_LABELS.slot]),
-          state: c.State,
-          health,
-          ready,
-          exitCode: exit ? Number(exit[1]) : null,
-          restartCount: 0,
-        } satisfies ReplicaState;
+        return replica;
       }),
     );
   }

@@ -32,6 +32,8 @@ export const BERTH_LABELS = {
 export class DockerService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('DockerService');
   readonly client: Docker;
+  /** The same engine without the idle timeout, for calls that may stay quiet for long (log follow, wait, exec). */
+  readonly longClient: Docker;
   readonly stateEvents = new EventEmitter();
   private state: EngineState = { reachable: false, error: 'not checked yet', since: new Date() };
   private monitor?: NodeJS.Timeout;
@@ -42,17 +44,21 @@ export class DockerService implements OnModuleInit, OnApplicationShutdown {
     @Inject(MetricsService) private readonly metrics: MetricsService,
   ) {
     this.client = createDockerClient(config.docker);
+    this.longClient = createDockerClient({ ...config.docker, timeoutMs: 0 });
   }
 
   get engineState(): EngineState {
     return this.state;
   }
 
-  /** Runs one engine call with metrics and error mapping. */
-  async call<T>(operation: string, fn: (docker: Docker) => Promise<T>): Promise<T> {
+  /**
+   * Runs one engine call with metrics and error mapping. `longRunning` uses the client without
+   * the idle timeout (BERTH_DOCKER_TIMEOUT_MS), for calls that legitimately wait (wait, exec).
+   */
+  async call<T>(operation: string, fn: (docker: Docker) => Promise<T>, options: { longRunning?: boolean } = {}): Promise<T> {
     const end = this.metrics.dockerDuration.startTimer({ operation });
     try {
-      const result = await fn(this.client);
+      const result = await fn(options.longRunning ? this.longClient : this.client);
       end({ outcome: 'ok' });
       return result;
     } catch (err) {
@@ -62,6 +68,25 @@ export class DockerService implements OnModuleInit, OnApplicationShutdown {
       if (mapped.code === 'ENGINE_UNAVAILABLE') this.markUnreachable(mapped.message);
       throw mapped;
     }
+  }
+
+  /**
+   * Opens a long-lived engine stream (logs, attach, exec output) without the idle timeout and
+   * counts it in berth_docker_streams_open until its connection closes. Callers must destroy it
+   * when their client goes away.
+   */
+  async openStream<S extends NodeJS.ReadableStream>(operation: string, fn: (docker: Docker) => Promise<S>): Promise<S> {
+    const stream = await this.call(operation, fn, { longRunning: true });
+    const gauge = this.metrics.dockerStreamsOpen;
+    gauge.inc({ operation });
+    let open = true;
+    const release = () => {
+      if (!open) return;
+      open = false;
+      gauge.dec({ operation });
+    };
+    (stream as NodeJS.ReadableStream & NodeJS.EventEmitter).once('close', release);
+    return stream;
   }
 
   async ping(): Promise<void> {

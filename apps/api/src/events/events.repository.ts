@@ -36,4 +36,21 @@ export class EventsRepository {
     });
     return rows.map(toEvent);
   }
+
+  /** The oldest and newest sequence numbers in the log (0 when it is empty). */
+  async bounds(): Promise<{ oldest: number; latest: number }> {
+    const agg = await this.prisma.event.aggregate({ _min: { seq: true }, _max: { seq: true } });
+    return { oldest: Number(agg._min.seq ?? 0), latest: Number(agg._max.seq ?? 0) };
+  }
+
+  /**
+   * Deletes events created before `cutoff`, except the newest event of the whole log, so the log
+   * always knows where it stands (the oldest available sequence) even after a quiet spell.
+   */
+  async pruneBefore(cutoff: Date): Promise<number> {
+    const { latest } = await this.bounds();
+    if (!latest) return 0;
+    const { count } = await this.prisma.event.deleteMany({ where: { createdAt: { lt: cutoff }, seq: { lt: BigInt(latest) } } });
+    return count;
+  }
 }

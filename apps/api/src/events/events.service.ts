@@ -22,4 +22,14 @@ export class EventsService {
   list(filter: Parameters<EventsRepository['list']>[0]): Promise<BerthEvent[]> {
     return this.repo.list(filter);
   }
+
+  /** The oldest and newest sequence numbers still in the log (0 when empty). */
+  bounds(): Promise<{ oldest: number; latest: number }> {
+    return this.repo.bounds();
+  }
+
+  /** Retention: deletes events older than `cutoff` (never the newest one). */
+  pruneBefore(cutoff: Date): Promise<number> {
+    return this.repo.pruneBefore(cutoff);
+  }
 }

@@ -29,6 +29,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly dockerStreamsOpen = new Gauge({
+    name: 'berth_docker_streams_open',
+    help: 'Engine log, attach and exec streams currently open',
+    labelNames: ['operation'] as const,
+    registers: [this.registry],
+  });
+
   readonly wsClients = new Gauge({
     name: 'berth_websocket_clients',
     help: 'Open WebSocket connections',

@@ -1,0 +1,255 @@
+/**
+ * npm run bench:api — Berth's container API against the Docker Engine's own API, same machine:
+ *   1. GET /containers (through Berth: auth, team scoping, mapping) vs GET /containers/json on the
+ *      engine's unix socket, with BENCH_CONTAINERS (50) containers on the host; autocannon,
+ *      interleaved rounds; latency ratio (median, p99) and requests/s.
+ *   2. POST /containers?wait=true of busybox `true` (a full run operation: image check, create,
+ *      start, wait, last log lines, every step persisted) vs raw dockerode create + start + wait;
+ *      interleaved, one at a time; ratio of medians.
+ * The API runs as a process from the built dist (`node dist/apps/api/main.js`) on a fresh database;
+ * everything the benchmark creates is removed at the end. Berth runs with its defaults and, unless
+ * BENCH_AUTH_CACHE_MS=0, a second time with BERTH_AUTH_CACHE_MS (default 5000) to show what the
+ * opt-in token cache saves. Results: bench/README.md.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import { newBootstrapToken, TEST_SECRET_KEY } from '../test/helpers/app';
+import { createTestDatabase, TestDatabase } from '../test/helpers/database';
+import { BUSYBOX_IMAGE, docker, ensureBusyboxImage, removeContainersByLabel } from '../test/helpers/docker';
+import { defaultTeamId } from '../test/helpers/tokens';
+import { waitFor } from '../test/helpers/wait';
+import { machine, median, percentile } from './machine';
+
+const MAIN = join(__dirname, '../dist/apps/api/main.js');
+
+interface ApiProcess {
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts the built API as production runs it (NODE_ENV=production, info-level JSON logs), with
+ * its log going to a file as it would to journald, not to a pipe this busy process must drain.
+ */
+async function startApi(env: Record<string, string>, dir: string, name: string): Promise<ApiProcess> {
+  const port = await freePort();
+  const logFile = join(dir, `${name}.log`);
+  const fd = openSync(logFile, 'a');
+  const child = spawn(process.execPath, [MAIN], {
+    env: { PATH: process.env.PATH, NODE_ENV: 'production', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: String(port), DOCKER_HOST: process.env.DOCKER_HOST, ...env },
+    stdio: ['ignore', fd, fd],
+  });
+  closeSync(fd);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    await exited;
+  };
+  try {
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`API exited:\n${readFileSync(logFile, 'utf8')}`);
+        return (await fetch(`${url}/health/ready`)).status === 200;
+      },
+      { timeoutMs: 60_000, what: 'the API to be ready' },
+    );
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { url, child, stop };
+}
+
+const CONTAINERS = Number(process.env.BENCH_CONTAINERS ?? 50);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '1,10').split(',').map(Number);
+const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+const SOCKET = (process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock').replace(/^unix:\/\//, '');
+const BENCH_LABEL = 'io.berth.bench';
+/** A second Berth with the opt-in token cache, to show what it saves; 0 skips it. */
+const AUTH_CACHE_MS = Number(process.env.BENCH_AUTH_CACHE_MS ?? 5000);
+
+/** One Berth configuration under test. */
+interface Variant {
+  name: string;
+  api: ApiProcess;
+  token: string;
+  db: TestDatabase;
+  teamId: string;
+}
+
+interface Sample {
+  p50: number;
+  p99: number;
+  rps: number;
+  errors: number;
+}
+
+/** Warm-up per path before measuring: V8 needs a few thousand requests to optimise the API's hot path. */
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 15);
+
+async function cannon(opts: { url: string; socketPath?: string; headers?: Record<string, string>; connections: number; duration?: number }): Promise<Sample> {
+  const r = await autocannon({ url: opts.url, socketPath: opts.socketPath, headers: opts.headers, connections: opts.connections, duration: opts.duration ?? SECONDS });
+  return { p50: r.latency.p50, p99: r.latency.p99, rps: r.requests.average, errors: r.errors + r.non2xx + r.timeouts };
+}
+
+const fmt = (n: number, digits = 2) => n.toFixed(digits);
+const engineList = (connections: number, duration?: number) => cannon({ url: 'http://localhost/containers/json', socketPath: SOCKET, connections, duration });
+const berthList = (v: Variant, connections: number, duration?: number) => cannon({ url: `${v.api.url}/containers`, headers: { Authorization: `Bearer ${v.token}` }, connections, duration });
+
+async function listBench(variants: Variant[]) {
+  const rows: string[] = [];
+  for (const connections of CONNECTIONS) {
+    const raw: Sample[] = [];
+    const berth = variants.map(() => [] as Sample[]);
+    // Warm every path (JIT, connection pools, the engine's caches) before measuring.
+    await engineList(connections, WARMUP_SECONDS);
+    for (const v of variants) await berthList(v, connections, WARMUP_SECONDS);
+    for (let round = 0; round < ROUNDS; round++) {
+      raw.push(await engineList(connections));
+      for (const [i, v] of variants.entries()) berth[i].push(await berthList(v, connections));
+      const line = (name: string, x: Sample) => `${name} p50 ${x.p50} p99 ${x.p99} ms ${fmt(x.rps, 0)} req/s`;
+      process.stdout.write(`  list c=${connections} round ${round + 1}: ${[line('engine', raw[round]), ...variants.map((v, i) => line(v.name, berth[i][round]))].join(' | ')}\n`);
+    }
+    if ([...raw, ...berth.flat()].some((x) => x.errors > 0)) throw new Error(`errors during the list benchmark: ${JSON.stringify({ raw, berth })}`);
+    const m = (xs: Sample[], k: keyof Sample) => median(xs.map((x) => x[k]));
+    for (const [i, v] of variants.entries()) {
+      const b = berth[i];
+      rows.push(
+        `| ${v.name} | ${connections} | ${m(raw, 'p50')} / ${m(raw, 'p99')} | ${m(b, 'p50')} / ${m(b, 'p99')} | **${fmt(m(b, 'p50') / m(raw, 'p50'))}×** / ${fmt(m(b, 'p99') / m(raw, 'p99'))}× | ${fmt(m(raw, 'rps'), 0)} | ${fmt(m(b, 'rps'), 0)} |`,
+      );
+    }
+  }
+  return rows;
+}
+
+async function rawRun(runId: string): Promise<number> {
+  const start = performance.now();
+  const c = await docker.createContainer({ Image: BUSYBOX_IMAGE, Cmd: ['true'], Labels: { [BENCH_LABEL]: runId } });
+  await c.start();
+  const exit = (await c.wait()) as { StatusCode: number };
+  const ms = performance.now() - start;
+  if (exit.StatusCode !== 0) throw new Error(`raw run exited ${exit.StatusCode}`);
+  return ms;
+}
+
+async function berthRun(v: Variant): Promise<number> {
+  const start = performance.now();
+  const res = await fetch(`${v.api.url}/containers?wait=true`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${v.token}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ image: BUSYBOX_IMAGE, command: ['true'] }),
+  });
+  const body = (await res.json()) as { exitCode?: number };
+  const ms = performance.now() - start;
+  if (res.status !== 201 || body.exitCode !== 0) throw new Error(`Berth run failed: ${res.status} ${JSON.stringify(body)}`);
+  return ms;
+}
+
+async function runBench(variants: Variant[], runId: string) {
+  const raw: number[] = [];
+  const berth = variants.map(() => [] as number[]);
+  for (let i = 0; i < 3; i++) {
+    await rawRun(runId);
+    for (const v of variants) await berthRun(v);
+  }
+  for (let i = 0; i < RUNS; i++) {
+    raw.push(await rawRun(runId));
+    for (const [j, v] of variants.entries()) berth[j].push(await berthRun(v));
+  }
+  process.stdout.write(`  run: engine ${raw.map((x) => fmt(x, 0)).join(' ')} ms\n`);
+  for (const [j, v] of variants.entries()) process.stdout.write(`  run: ${v.name} ${berth[j].map((x) => fmt(x, 0)).join(' ')} ms\n`);
+  const p90 = (xs: number[]) => percentile(xs, 90);
+  return variants.map(
+    (v, j) =>
+      `| ${v.name} | ${fmt(median(raw), 0)} / ${fmt(p90(raw), 0)} | ${fmt(median(berth[j]), 0)} / ${fmt(p90(berth[j]), 0)} | **${fmt(median(berth[j]) / median(raw))}×** / ${fmt(p90(berth[j]) / p90(raw))}× |`,
+  );
+}
+
+async function startVariant(name: string, env: Record<string, string>, dataDir: string): Promise<Variant> {
+  const db = await createTestDatabase();
+  const token = newBootstrapToken();
+  try {
+    const api = await startApi({ DATABASE_URL: db.url, BERTH_SECRET_KEY: TEST_SECRET_KEY, BERTH_BOOTSTRAP_TOKEN: token, BERTH_DATA_DIR: dataDir, ...env }, dataDir, name);
+    return { name, api, token, db, teamId: await defaultTeamId(db.url) };
+  } catch (err) {
+    await db.drop();
+    throw err;
+  }
+}
+
+async function main(): Promise<void> {
+  const runId = randomBytes(4).toString('hex');
+  const dataDir = mkdtempSync(join(tmpdir(), 'berth-bench-'));
+  const variants: Variant[] = [];
+  try {
+    await ensureBusyboxImage();
+    variants.push(await startVariant('berth', {}, dataDir));
+    if (AUTH_CACHE_MS > 0) variants.push(await startVariant(`berth+authcache`, { BERTH_AUTH_CACHE_MS: String(AUTH_CACHE_MS) }, dataDir));
+
+    const existing = (await docker.listContainers()).length;
+    for (let i = existing; i < CONTAINERS; i++) {
+      const c = await docker.createContainer({ Image: BUSYBOX_IMAGE, Cmd: ['sleep', '3600'], Labels: { [BENCH_LABEL]: runId } });
+      await c.start();
+    }
+    const onHost = (await docker.listContainers()).length;
+    process.stdout.write(
+      `Berth API benchmark on ${machine()}\n${onHost} running containers on the host; ${ROUNDS} interleaved rounds of ${SECONDS} s per path; ` +
+        `Berth with its defaults${AUTH_CACHE_MS > 0 ? ` and with BERTH_AUTH_CACHE_MS=${AUTH_CACHE_MS} (berth+authcache)` : ''}\n\n`,
+    );
+
+    const list = await listBench(variants);
+    const run = await runBench(variants, runId);
+    process.stdout.write(
+      [
+        '',
+        `GET /containers vs engine GET /containers/json (${onHost} containers; latency ms, median of rounds)`,
+        '| Berth | connections | engine p50 / p99 | Berth p50 / p99 | ratio p50 / p99 | engine req/s | Berth req/s |',
+        '|---|---|---|---|---|---|---|',
+        ...list,
+        '',
+        `POST /containers?wait=true (busybox true) vs dockerode create+start+wait, ${RUNS} interleaved runs each`,
+        '| Berth | engine median / p90 ms | Berth median / p90 ms | ratio median / p90 |',
+        '|---|---|---|---|',
+        ...run,
+        '',
+        'Targets: list ≤ 1.30× (median), run ≤ 1.20× (median).',
+        '',
+      ].join('\n'),
+    );
+  } finally {
+    await removeContainersByLabel(BENCH_LABEL, runId).catch(() => undefined);
+    for (const v of variants) {
+      await removeContainersByLabel('io.berth.team', v.teamId).catch(() => undefined);
+      await v.api.stop().catch(() => undefined);
+      await v.db.drop().catch(() => undefined);
+    }
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    process.stderr.write(`bench:api failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  },
+);
