@@ -180,14 +180,14 @@ describe('Deployments', () => {
     await waitFor(async () => {
       const list = await replicaContainers(team.teamId, 'web');
       return list.length === 3 && list.every(isReady) && !list.some((c) => c.Id === victim.Id);
-    }, { what: 'the killed replica to be replaced', timeoutMs: 30_000 });
+    }, { what: 'the killed replica to be replaced', timeoutMs: 90_000 });
 
     const two = (await replicaContainers(team.teamId, 'web')).slice(0, 2);
     await Promise.all(two.map((c) => docker.getContainer(c.Id).remove({ force: true })));
     await waitFor(async () => {
       const list = await replicaContainers(team.teamId, 'web');
       return list.length === 3 && list.every(isReady) && !list.some((c) => two.some((x) => x.Id === c.Id));
-    }, { what: 'both removed replicas to be replaced', timeoutMs: 30_000 });
+    }, { what: 'both removed replicas to be replaced', timeoutMs: 90_000 });
   });
 
   it('serialises 20 concurrent scale requests: the last accepted wins, no orphans', async () => {
