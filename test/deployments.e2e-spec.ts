@@ -9,7 +9,7 @@ const web = (over: Record<string, unknown> = {}) => ({
   command: ['httpd', '-f', '-p', '8080'],
   ports: [{ containerPort: 8080 }],
   replicas: 2,
-  healthcheck: { command: ['true'], intervalSeconds: 1, timeoutSeconds: 2, retries: 1 },
+  healthcheck: { command: ['true'], intervalSeconds: 1, timeoutSeconds: 10, retries: 3 },
   strategy: { type: 'rolling', maxSurge: 1, maxUnavailable: 0, progressDeadlineSeconds: 60 },
   ...over,
 });
