@@ -95,8 +95,10 @@ async function main(): Promise<void> {
     `services:\n  app:\n    image: ${BUSYBOX_IMAGE}\n    command: ["sleep", "3600"]\n    healthcheck:\n      test: ["CMD", "true"]\n      interval: 1s\n      timeout: 1s\n      retries: 1\n`,
   );
   const api = await spawnApi({ DATABASE_URL: db.url, BERTH_SECRET_KEY: TEST_SECRET_KEY, BERTH_DATA_DIR: dataDir, LOG_LEVEL: 'info' });
+  let teamId: string | undefined;
   try {
     const team = await createTeamToken(db.url, 'bench', 'deployer');
+    teamId = team.teamId;
     await grantImage(db.url, team.teamId, BUSYBOX_IMAGE);
     const times = { raw: [] as number[], berth: [] as number[], compose: [] as number[] };
     await berth(99, api.url, team.token, team.teamId); // warm-up
@@ -113,6 +115,8 @@ async function main(): Promise<void> {
     process.stdout.write(`GET /deployments?limit=50 with 1,000 definitions: p50 ${list.p50} ms, p99 ${list.p99} ms, ${list.rps.toFixed(0)} req/s, ${list.errors} errors\n`);
     process.stdout.write(`machine: ${machine()}\n`);
   } finally {
+    // A failed run still removes what it started (the bench team's replicas).
+    if (teamId) await removeContainersByLabel('io.berth.team', teamId).catch(() => undefined);
     await api.stop();
     await db.drop();
     rmSync(dataDir, { recursive: true, force: true });
