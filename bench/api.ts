@@ -7,15 +7,17 @@
  *      start, wait, last log lines, every step persisted) vs raw dockerode create + start + wait;
  *      interleaved, one at a time; ratio of medians.
  * The API runs as a process from the built dist (`node dist/apps/api/main.js`) on a fresh database;
- * everything the benchmark creates is removed at the end. Berth runs with its defaults and, unless
- * BENCH_AUTH_CACHE_MS=0, a second time with BERTH_AUTH_CACHE_MS (default 5000) to show what the
- * opt-in token cache saves. Results: bench/README.md.
+ * everything the benchmark creates is removed at the end. Berth runs with its defaults (token cache
+ * on) and, unless BENCH_NOCACHE=0, a second time with BERTH_AUTH_CACHE_MS=0 (`berth-nocache`) to
+ * show what the token cache saves. The per-token rate limiter is lifted for both
+ * (BERTH_RATE_LIMIT_READS=0, BERTH_RATE_LIMIT_WRITES=0): the benchmark sends far more than a
+ * client may. Results: bench/README.md.
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { newBootstrapToken, TEST_SECRET_KEY } from '../test/helpers/app';
@@ -52,7 +54,18 @@ async function startApi(env: Record<string, string>, dir: string, name: string):
   const logFile = join(dir, `${name}.log`);
   const fd = openSync(logFile, 'a');
   const child = spawn(process.execPath, [MAIN], {
-    env: { PATH: process.env.PATH, NODE_ENV: 'production', LOG_LEVEL: 'info', HOST: '127.0.0.1', PORT: String(port), DOCKER_HOST: process.env.DOCKER_HOST, ...env },
+    env: {
+      PATH: process.env.PATH,
+      NODE_ENV: 'production',
+      LOG_LEVEL: 'info',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DOCKER_HOST: process.env.DOCKER_HOST,
+      // The benchmark is one token sending thousands of requests a minute: lift the rate limiter.
+      BERTH_RATE_LIMIT_READS: '0',
+      BERTH_RATE_LIMIT_WRITES: '0',
+      ...env,
+    },
     stdio: ['ignore', fd, fd],
   });
   closeSync(fd);
@@ -84,8 +97,9 @@ const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '1,10').split(',').map(Num
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const SOCKET = (process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock').replace(/^unix:\/\//, '');
 const BENCH_LABEL = 'io.berth.bench';
-/** A second Berth with the opt-in token cache, to show what it saves; 0 skips it. */
-const AUTH_CACHE_MS = Number(process.env.BENCH_AUTH_CACHE_MS ?? 5000);
+/** A second Berth with the token cache off (BERTH_AUTH_CACHE_MS=0), to show what it saves; BENCH_NOCACHE=0 skips it. */
+const NOCACHE = process.env.BENCH_NOCACHE !== '0';
+const load = () => loadavg().map((x) => x.toFixed(2)).join(', ');
 
 /** One Berth configuration under test. */
 interface Variant {
@@ -101,19 +115,30 @@ interface Sample {
   p99: number;
   rps: number;
   errors: number;
+  /** Berth only: the API process's CPU time (user + system, from /proc) per request. */
+  cpuMs?: number;
+}
+
+/** user + system CPU time of a process so far, in ms (Linux /proc; clock ticks are 10 ms). */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
 /** Warm-up per path before measuring: V8 needs a few thousand requests to optimise the API's hot path. */
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 15);
 
-async function cannon(opts: { url: string; socketPath?: string; headers?: Record<string, string>; connections: number; duration?: number }): Promise<Sample> {
+async function cannon(opts: { url: string; socketPath?: string; headers?: Record<string, string>; connections: number; duration?: number; pid?: number }): Promise<Sample> {
+  const cpuBefore = opts.pid ? cpuMs(opts.pid) : 0;
   const r = await autocannon({ url: opts.url, socketPath: opts.socketPath, headers: opts.headers, connections: opts.connections, duration: opts.duration ?? SECONDS });
-  return { p50: r.latency.p50, p99: r.latency.p99, rps: r.requests.average, errors: r.errors + r.non2xx + r.timeouts };
+  const cpu = opts.pid && r.requests.total ? (cpuMs(opts.pid) - cpuBefore) / r.requests.total : undefined;
+  return { p50: r.latency.p50, p99: r.latency.p99, rps: r.requests.average, errors: r.errors + r.non2xx + r.timeouts, cpuMs: cpu };
 }
 
 const fmt = (n: number, digits = 2) => n.toFixed(digits);
 const engineList = (connections: number, duration?: number) => cannon({ url: 'http://localhost/containers/json', socketPath: SOCKET, connections, duration });
-const berthList = (v: Variant, connections: number, duration?: number) => cannon({ url: `${v.api.url}/containers`, headers: { Authorization: `Bearer ${v.token}` }, connections, duration });
+const berthList = (v: Variant, connections: number, duration?: number) =>
+  cannon({ url: `${v.api.url}/containers`, headers: { Authorization: `Bearer ${v.token}` }, connections, duration, pid: v.api.child.pid });
 
 async function listBench(variants: Variant[]) {
   const rows: string[] = [];
@@ -126,15 +151,15 @@ async function listBench(variants: Variant[]) {
     for (let round = 0; round < ROUNDS; round++) {
       raw.push(await engineList(connections));
       for (const [i, v] of variants.entries()) berth[i].push(await berthList(v, connections));
-      const line = (name: string, x: Sample) => `${name} p50 ${x.p50} p99 ${x.p99} ms ${fmt(x.rps, 0)} req/s`;
+      const line = (name: string, x: Sample) => `${name} p50 ${x.p50} p99 ${x.p99} ms ${fmt(x.rps, 0)} req/s${x.cpuMs !== undefined ? ` ${fmt(x.cpuMs)} ms CPU/req` : ''}`;
       process.stdout.write(`  list c=${connections} round ${round + 1}: ${[line('engine', raw[round]), ...variants.map((v, i) => line(v.name, berth[i][round]))].join(' | ')}\n`);
     }
     if ([...raw, ...berth.flat()].some((x) => x.errors > 0)) throw new Error(`errors during the list benchmark: ${JSON.stringify({ raw, berth })}`);
-    const m = (xs: Sample[], k: keyof Sample) => median(xs.map((x) => x[k]));
+    const m = (xs: Sample[], k: 'p50' | 'p99' | 'rps') => median(xs.map((x) => x[k]));
     for (const [i, v] of variants.entries()) {
       const b = berth[i];
       rows.push(
-        `| ${v.name} | ${connections} | ${m(raw, 'p50')} / ${m(raw, 'p99')} | ${m(b, 'p50')} / ${m(b, 'p99')} | **${fmt(m(b, 'p50') / m(raw, 'p50'))}×** / ${fmt(m(b, 'p99') / m(raw, 'p99'))}× | ${fmt(m(raw, 'rps'), 0)} | ${fmt(m(b, 'rps'), 0)} |`,
+        `| ${v.name} | ${connections} | ${m(raw, 'p50')} / ${m(raw, 'p99')} | ${m(b, 'p50')} / ${m(b, 'p99')} | **${fmt(m(b, 'p50') / m(raw, 'p50'))}×** / ${fmt(m(b, 'p99') / m(raw, 'p99'))}× | ${fmt(m(raw, 'rps'), 0)} | ${fmt(m(b, 'rps'), 0)} | ${fmt(median(b.map((x) => x.cpuMs ?? 0)))} |`,
       );
     }
   }
@@ -202,8 +227,9 @@ async function main(): Promise<void> {
   const variants: Variant[] = [];
   try {
     await ensureBusyboxImage();
+    const loadBefore = load();
     variants.push(await startVariant('berth', {}, dataDir));
-    if (AUTH_CACHE_MS > 0) variants.push(await startVariant(`berth+authcache`, { BERTH_AUTH_CACHE_MS: String(AUTH_CACHE_MS) }, dataDir));
+    if (NOCACHE) variants.push(await startVariant('berth-nocache', { BERTH_AUTH_CACHE_MS: '0' }, dataDir));
 
     const existing = (await docker.listContainers()).length;
     for (let i = existing; i < CONTAINERS; i++) {
@@ -213,7 +239,7 @@ async function main(): Promise<void> {
     const onHost = (await docker.listContainers()).length;
     process.stdout.write(
       `Berth API benchmark on ${machine()}\n${onHost} running containers on the host; ${ROUNDS} interleaved rounds of ${SECONDS} s per path; ` +
-        `Berth with its defaults${AUTH_CACHE_MS > 0 ? ` and with BERTH_AUTH_CACHE_MS=${AUTH_CACHE_MS} (berth+authcache)` : ''}\n\n`,
+        `Berth with its defaults${NOCACHE ? ' and with BERTH_AUTH_CACHE_MS=0 (berth-nocache)' : ''}; load average before: ${loadBefore}\n\n`,
     );
 
     const list = await listBench(variants);
@@ -222,8 +248,8 @@ async function main(): Promise<void> {
       [
         '',
         `GET /containers vs engine GET /containers/json (${onHost} containers; latency ms, median of rounds)`,
-        '| Berth | connections | engine p50 / p99 | Berth p50 / p99 | ratio p50 / p99 | engine req/s | Berth req/s |',
-        '|---|---|---|---|---|---|---|',
+        '| Berth | connections | engine p50 / p99 | Berth p50 / p99 | ratio p50 / p99 | engine req/s | Berth req/s | Berth CPU ms/req |',
+        '|---|---|---|---|---|---|---|---|',
         ...list,
         '',
         `POST /containers?wait=true (busybox true) vs dockerode create+start+wait, ${RUNS} interleaved runs each`,
@@ -232,6 +258,7 @@ async function main(): Promise<void> {
         ...run,
         '',
         'Targets: list ≤ 1.30× (median), run ≤ 1.20× (median).',
+        `Load average (1, 5, 15 min) before: ${loadBefore}; after: ${load()}`,
         '',
       ].join('\n'),
     );

@@ -148,7 +148,7 @@ describe('Containers: docker run, ps, inspect, lifecycle, exec, stats (real engi
 
   it('rejects unknown fields and invalid env keys, labels, ports, names and mounts with field and rule, creating nothing', async () => {
     const cases: [object, string, string][] = [
-      [{ image, privileged: true }, 'privileged', 'forbidden'],
+      [{ image, hostConfig: { Privileged: true } }, 'hostConfig', 'forbidden'],
       [{ image, env: { 'BAD-KEY': 'x' } }, 'env', 'envKey'],
       [{ image, labels: { 'io.berth.team': 'someone-else' } }, 'labels', 'labelKey'],
       [{ image, ports: [{ containerPort: 0 }] }, 'ports.0.containerPort', 'min'],

@@ -1,6 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { auth, startTestApp, TestApp } from './helpers/app';
 import { BUSYBOX_IMAGE, docker, removeContainersByLabel } from './helpers/docker';
 import { grantImage, isReady, replicaContainers, waitOperation } from './helpers/deployments';
+import { EngineProxy } from './helpers/engine-proxy';
 import { createTeamToken, TeamToken } from './helpers/tokens';
 import { waitFor } from './helpers/wait';
 
@@ -250,11 +254,86 @@ describe('Deployments', () => {
     expect((await t.http.post('/deployments/batch/scale').set(auth(other.token)).send({ replicas: 3 })).status).toBe(404);
     expect((await t.http.get(`/operations/${created.body.operation.id}`).set(auth(other.token))).status).toBe(404);
 
-    const del = await t.http.delete('/deployments/batch').set(auth(team.token));
+    // Deleting is an admin's act: the deployer who rolled it out is refused, the team's admin is not.
+    expect((await t.http.delete('/deployments/batch').set(auth(team.token))).status).toBe(403);
+    const admin = await createTeamToken(t.databaseUrl, 'deployers', 'admin');
+    const del = await t.http.delete('/deployments/batch').set(auth(admin.token));
     expect(del.status).toBe(202);
     expect((await done(del.body.id)).body.status).toBe('succeeded');
     expect(await replicaContainers(team.teamId, 'batch')).toHaveLength(0);
     expect((await get('batch')).status).toBe(404);
     expect((await t.http.get('/deployments/batch/revisions').set(auth(team.token))).body).toHaveLength(1);
+  });
+
+  it('waits for readiness on state and health changes, not on every healthcheck probe (exec) of every replica', async () => {
+    const listCalls = async () => {
+      const text = (await t.http.get('/metrics').set(auth(t.token))).text;
+      return Number(/berth_docker_call_duration_seconds_count\{operation="listContainers",outcome="ok"\} (\d+)/.exec(text)?.[1] ?? 0);
+    };
+    const since = Math.floor(Date.now() / 1000) - 1;
+    const before = await listCalls();
+    // 12 replicas that turn healthy only after ~8 s: up to ~90 probes, each an exec (3 engine events).
+    const res = await put('probed', {
+      image: BUSYBOX_IMAGE,
+      command: ['sh', '-c', 'sleep 8; touch /ready; exec sleep 3600'],
+      replicas: 12,
+      healthcheck: { command: ['test', '-f', '/ready'], intervalSeconds: 1, timeoutSeconds: 10, retries: 60 },
+      strategy: { type: 'rolling', maxSurge: 1, maxUnavailable: 0, progressDeadlineSeconds: 120 },
+    });
+    expect(res.status).toBe(202);
+    expect((await done(res.body.operation.id)).body.status).toBe('succeeded');
+    const listed = (await listCalls()) - before;
+    const events = await docker.getEvents({ since, until: Math.ceil(Date.now() / 1000) + 1, filters: { type: ['container'], label: [`io.berth.team=${team.teamId}`, 'io.berth.deployment=probed'] } });
+    let raw = '';
+    for await (const chunk of events as unknown as AsyncIterable<Buffer>) raw += chunk.toString();
+    const execEvents = raw.split('\n').filter((l) => l && (JSON.parse(l) as { Action?: string }).Action?.startsWith('exec_')).length;
+    expect(execEvents).toBeGreaterThanOrEqual(36);
+    // Converging re-lists on a state or health change (and once a second without one), not on
+    // each of the probes' exec events (it did: about one listing per exec event).
+    expect(listed).toBeLessThan(execEvents / 2);
+    expect((await replicaContainers(team.teamId, 'probed')).filter(isReady)).toHaveLength(12);
+
+    // The list reads every row's revision in one query; each item still carries its own spec.
+    const list = (await t.http.get('/deployments').set(auth(team.token))).body.items as { name: string; spec: unknown; targetRevision: number }[];
+    expect(list.map((d) => d.name)).toContain('probed');
+    for (const item of list) {
+      const one = (await get(item.name)).body;
+      expect(item).toMatchObject({ targetRevision: one.targetRevision, spec: one.spec });
+    }
+  });
+});
+
+describe('Deployments on a slow engine', () => {
+  let dir: string;
+  let proxy: EngineProxy;
+  let t: TestApp;
+  let team: TeamToken;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'berth-slow-engine-'));
+    proxy = new EngineProxy(join(dir, 'docker.sock'));
+    await proxy.listen();
+    // Every container start reaches the engine 3 s late, past the 1.5 s engine request timeout.
+    proxy.delay(/^POST \S*\/containers\/[^/\s]+\/start/, 3000);
+    t = await startTestApp({ env: { DOCKER_HOST: `unix://${proxy.path}`, BERTH_DOCKER_TIMEOUT_MS: '1500' } });
+    team = await createTeamToken(t.databaseUrl, 'slow', 'deployer');
+    await grantImage(t.databaseUrl, team.teamId, BUSYBOX_IMAGE);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+    await removeContainersByLabel('io.berth.team', team?.teamId);
+    await t?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('starts replicas whose start outlasts BERTH_DOCKER_TIMEOUT_MS instead of taking the engine for gone and starting them again', async () => {
+    const res = await t.http.put('/deployments/slow').set(auth(team.token)).send({ image: BUSYBOX_IMAGE, command: ['sleep', '3600'], replicas: 3, strategy: { type: 'rolling', progressDeadlineSeconds: 45 } });
+    expect(res.status).toBe(202);
+    const op = await waitOperation(t.url, team.token, res.body.operation.id, 100);
+    expect(op.body.status).toBe('succeeded');
+    expect(op.body.steps.map((s: { message: string }) => s.message).filter((m: string) => m.startsWith('Docker Engine unavailable'))).toEqual([]);
+    const list = await replicaContainers(team.teamId, 'slow');
+    expect(list).toHaveLength(3);
+    expect(list.every(isReady)).toBe(true);
   });
 });

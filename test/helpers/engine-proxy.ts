@@ -10,6 +10,7 @@ export class EngineProxy extends EventEmitter {
   private readonly sockets = new Set<Socket>();
   private holding = false;
   private parked: Array<() => void> = [];
+  private delays: Array<{ pattern: RegExp; ms: number }> = [];
 
   constructor(readonly path: string) {
     super();
@@ -19,12 +20,23 @@ export class EngineProxy extends EventEmitter {
     this.server = createServer((client) => {
       const upstream = connect((process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock').replace(/^unix:\/\//, ''));
       this.sockets.add(client).add(upstream);
-      client.on('data', (chunk) => {
-        const forward = () => upstream.write(chunk);
-        if (this.holding) {
-          this.parked.push(forward);
-          this.emit('held');
-        } else forward();
+      // Chunks behind a delayed request on the same connection wait for it (keep-alive order).
+      let queue: Promise<void> | undefined;
+      client.on('data', (chunk: Buffer) => {
+        const forward = () => {
+          if (this.holding) {
+            this.parked.push(() => upstream.write(chunk));
+            this.emit('held');
+          } else upstream.write(chunk);
+        };
+        const head = chunk.toString('latin1', 0, Math.min(chunk.length, 256));
+        const ms = this.delays.find((d) => d.pattern.test(head))?.ms ?? 0;
+        if (!ms && !queue) return forward();
+        const next: Promise<void> = (queue ?? Promise.resolve()).then(() => (ms ? new Promise<void>((r) => setTimeout(r, ms)) : undefined)).then(forward);
+        queue = next;
+        void next.then(() => {
+          if (queue === next) queue = undefined;
+        });
       });
       upstream.pipe(client);
       client.on('close', () => upstream.destroy());
@@ -41,6 +53,11 @@ export class EngineProxy extends EventEmitter {
 
   async up(): Promise<void> {
     await this.listen();
+  }
+
+  /** Requests whose first line matches `pattern` (e.g. /^POST \S*\/start/) reach the engine `ms` late — a slow engine, not a gone one. */
+  delay(pattern: RegExp, ms: number): void {
+    this.delays.push({ pattern, ms });
   }
 
   hold(): void {

@@ -14,8 +14,8 @@ export interface TeamToken {
 
 /**
  * Creates (or reuses) a team by name and a token of the given role in it, straight in the test
- * app's database, hashed exactly as the API hashes tokens. For suites that need a second team
- * before the /teams API exists.
+ * app's database, hashed exactly as the API hashes tokens. A shortcut for suites that need other
+ * teams' tokens; test/access-control.e2e-spec.ts covers the /teams API itself.
  */
 export async function createTeamToken(databaseUrl: string, team: string, role: 'owner' | 'admin' | 'deployer' | 'viewer' = 'admin', deployments: string[] = []): Promise<TeamToken> {
   const [row] = await query<{ id: string }>(

@@ -2,6 +2,8 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { LoggerModule } from 'nestjs-pino';
+import { destination } from 'pino';
+import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
@@ -13,11 +15,14 @@ import { DockerModule } from './docker/docker.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { ImagesModule } from './images/images.module';
+import { LimitsModule } from './limits/limits.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OperationsModule } from './operations/operations.module';
+import { PolicyModule } from './policy/policy.module';
 import { StreamModule } from './stream/stream.module';
 import { RegistriesModule } from './registries/registries.module';
 import { SystemModule } from './system/system.module';
+import { TeamsModule } from './teams/teams.module';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -37,19 +42,27 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggerModule.forRoot({
-          pinoHttp: {
+          // Log lines (one per request) go to stdout asynchronously: the write happens on libuv's
+          // side, off the request path, lines written meanwhile share one write, and pino flushes
+          // what is pending when the process exits (docs/architecture.md, "Request path").
+          pinoHttp: [{
             level: config.logLevel,
             genReqId: requestId,
             redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.query.token'], censor: '[redacted]' },
             customProps: (req) => ({ tokenId: (req as IncomingMessage & { principal?: { tokenId: string } }).principal?.tokenId }),
             autoLogging: { ignore: (req) => req.url === '/health/live' },
-          },
+          }, destination({ dest: 1, sync: false })],
         }),
         MetricsModule,
         DatabaseModule,
         DockerModule,
         CryptoModule,
         AuthModule,
+        // After AuthModule: its global rate-limit guard needs the principal AuthGuard attaches.
+        LimitsModule,
+        AuditModule,
+        TeamsModule,
+        PolicyModule,
         EventsModule,
         OperationsModule,
         DeploymentsModule,

@@ -3,6 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import { WsAdapter } from '@nestjs/platform-ws';
 import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
+import { auditMiddleware } from './audit/audit.middleware';
+import { AuditService } from './audit/audit.service';
 import { AppConfig } from './config/app-config';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { createValidationPipe } from './common/validation';
@@ -11,7 +13,8 @@ import { httpMetricsMiddleware } from './metrics/metrics.middleware';
 import { setupOpenApi } from './openapi';
 import { YAML_TYPES, yamlBodyMiddleware } from './common/yaml-body';
 
-export const JSON_BODY_LIMIT = '1mb';
+/** The default of BERTH_BODY_LIMIT_BYTES: the largest JSON or YAML request body (larger answers 413). */
+export const JSON_BODY_LIMIT = 1_048_576;
 
 /** Builds the application exactly as production runs it; tests call this too. */
 export async function createApp(config: AppConfig, options: { preview?: boolean } = {}): Promise<NestExpressApplication> {
@@ -24,9 +27,12 @@ export async function createApp(config: AppConfig, options: { preview?: boolean 
   if (!options.preview) app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
+  // First, so every mutating request is audited, including those the body parser refuses (413).
+  if (!options.preview) app.use(auditMiddleware(app.get(AuditService)));
   if (!options.preview) app.use(httpMetricsMiddleware(app.get(MetricsService)));
-  app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
-  app.useBodyParser('text', { type: YAML_TYPES, limit: JSON_BODY_LIMIT });
+  const bodyLimit = config.limits?.bodyLimitBytes ?? JSON_BODY_LIMIT;
+  app.useBodyParser('json', { limit: bodyLimit });
+  app.useBodyParser('text', { type: YAML_TYPES, limit: bodyLimit });
   app.use(yamlBodyMiddleware);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new HttpErrorFilter());

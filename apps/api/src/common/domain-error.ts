@@ -17,6 +17,8 @@ export const ERROR_STATUS = {
   INTERNAL: 500,
   ENGINE_ERROR: 502,
   ENGINE_UNAVAILABLE: 503,
+  /** Berth stopped waiting for the engine (e.g. an exec past its timeoutSeconds). */
+  TIMEOUT: 504,
   DATABASE_UNAVAILABLE: 503,
 } as const;
 

@@ -22,7 +22,7 @@ function fromPrisma(err: { code?: string; meta?: Record<string, unknown> }): Dom
 
 /** Express/body-parser errors carry a `type` and a `status`. */
 function fromBodyParser(err: { type?: string; status?: number; message?: string; limit?: number }): DomainError | undefined {
-  if (err.type === 'entity.too.large') return new DomainError('PAYLOAD_TOO_LARGE', `Request body exceeds the limit of ${err.limit} bytes`);
+  if (err.type === 'entity.too.large') return new DomainError('PAYLOAD_TOO_LARGE', `Request body exceeds the limit of ${err.limit} bytes (BERTH_BODY_LIMIT_BYTES)`);
   if (err.type === 'entity.parse.failed') return new DomainError('BAD_REQUEST', `Request body is not valid JSON: ${err.message}`);
   if (err.type === 'encoding.unsupported' || err.type === 'charset.unsupported') return new DomainError('UNSUPPORTED_MEDIA_TYPE', err.message ?? 'Unsupported encoding');
   return undefined;
@@ -31,6 +31,10 @@ function fromBodyParser(err: { type?: string; status?: number; message?: string;
 export function toDomainError(exception: unknown): DomainError {
   if (exception instanceof DomainError) return exception;
   if (exception instanceof HttpException) {
+    // Express's adapter wraps body-parser errors in an HttpException; the original says more (the limit).
+    const cause = exception.cause;
+    const parsed = cause && typeof cause === 'object' ? fromBodyParser(cause as any) : undefined;
+    if (parsed) return parsed;
     const status = exception.getStatus();
     const body = exception.getResponse();
     const message = typeof body === 'string' ? body : Array.isArray((body as any).message) ? (body as any).message.join('; ') : ((body as any).message ?? exception.message);
@@ -55,6 +59,8 @@ export class HttpErrorFilter implements ExceptionFilter {
     const res = ctx.getResponse<Response>();
     const error = toDomainError(exception);
     const status = ERROR_STATUS[error.code];
+    // For the audit log (audit/audit.middleware.ts), which records the code, never the message.
+    if (res.locals) res.locals.errorCode = error.code;
     if (status >= 500 && error.code === 'INTERNAL') this.logger.error({ err: exception, requestId: req.id }, 'Unhandled error');
     if (res.headersSent) {
       res.end();

@@ -12,7 +12,7 @@ export class AppConfig {
   secretKey!: Buffer;
   secretKeySource!: 'env' | 'data-dir';
   shutdownTimeoutMs!: number;
-  /** How long a validated token may be reused without a database lookup (0 = never; BERTH_AUTH_CACHE_MS). */
+  /** How long a validated token may be reused without a database lookup while changes are announced (0 = never; BERTH_AUTH_CACHE_MS). */
   authCacheMs!: number;
   /** Full reconcile of every deployment, as a safety net behind the engine's event stream. */
   resyncIntervalMs!: number;
@@ -22,4 +22,9 @@ export class AppConfig {
   stream!: { sendBufferBytes: number; maxSubscriptions: number; maxSocketsPerToken: number; heartbeatMs: number; authTimeoutMs: number };
   /** Largest build context POST /images/build accepts (BERTH_BUILD_CONTEXT_MAX_MB). */
   buildContextMaxBytes!: number;
+  /**
+   * Abuse limits (docs/access-control.md, "Abuse limits"): per-token request rates per window
+   * (0 = that kind is not limited), the JSON/YAML body limit, and a team's pending+running operations.
+   */
+  limits!: { rateWindowMs: number; readsPerWindow: number; writesPerWindow: number; bodyLimitBytes: number; maxActiveOperationsPerTeam: number };
 }

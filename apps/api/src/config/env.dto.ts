@@ -60,7 +60,7 @@ export class EnvDto {
   BERTH_DOCKER_TIMEOUT_MS = 30_000;
 
   @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(60_000)
-  BERTH_AUTH_CACHE_MS = 0;
+  BERTH_AUTH_CACHE_MS = 30_000;
 
   @IsOptional() @Transform(toInt) @IsInt() @Min(1000) @Max(3_600_000)
   BERTH_RESYNC_INTERVAL_MS = 30_000;
@@ -85,6 +85,21 @@ export class EnvDto {
 
   @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(10_240)
   BERTH_BUILD_CONTEXT_MAX_MB = 256;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1000) @Max(3_600_000)
+  BERTH_RATE_LIMIT_WINDOW_MS = 60_000;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(100_000_000)
+  BERTH_RATE_LIMIT_READS = 6_000;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(0) @Max(100_000_000)
+  BERTH_RATE_LIMIT_WRITES = 1_200;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1024) @Max(67_108_864)
+  BERTH_BODY_LIMIT_BYTES = 1_048_576;
+
+  @IsOptional() @Transform(toInt) @IsInt() @Min(1) @Max(100_000)
+  BERTH_MAX_ACTIVE_OPERATIONS_PER_TEAM = 100;
 }
 
 /** The variables EnvDto reads, in the order README.md lists them. */
@@ -94,4 +109,5 @@ export const ENV_KEYS = [
   'BERTH_SHUTDOWN_TIMEOUT_MS', 'BERTH_DOCKER_TIMEOUT_MS', 'BERTH_AUTH_CACHE_MS', 'BERTH_RESYNC_INTERVAL_MS', 'BERTH_BUILD_CONTEXT_MAX_MB',
   'BERTH_EVENT_RETENTION_HOURS', 'BERTH_WS_SEND_BUFFER_BYTES', 'BERTH_WS_MAX_SUBSCRIPTIONS', 'BERTH_WS_MAX_SOCKETS_PER_TOKEN',
   'BERTH_WS_HEARTBEAT_MS', 'BERTH_WS_AUTH_TIMEOUT_MS',
+  'BERTH_RATE_LIMIT_WINDOW_MS', 'BERTH_RATE_LIMIT_READS', 'BERTH_RATE_LIMIT_WRITES', 'BERTH_BODY_LIMIT_BYTES', 'BERTH_MAX_ACTIVE_OPERATIONS_PER_TEAM',
 ] as const satisfies readonly (keyof EnvDto)[];

@@ -105,6 +105,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       authTimeoutMs: dto.BERTH_WS_AUTH_TIMEOUT_MS,
     },
     buildContextMaxBytes: dto.BERTH_BUILD_CONTEXT_MAX_MB * 1024 * 1024,
+    limits: {
+      rateWindowMs: dto.BERTH_RATE_LIMIT_WINDOW_MS,
+      readsPerWindow: dto.BERTH_RATE_LIMIT_READS,
+      writesPerWindow: dto.BERTH_RATE_LIMIT_WRITES,
+      bodyLimitBytes: dto.BERTH_BODY_LIMIT_BYTES,
+      maxActiveOperationsPerTeam: dto.BERTH_MAX_ACTIVE_OPERATIONS_PER_TEAM,
+    },
   } satisfies AppConfig);
   return config;
 }

@@ -4,7 +4,7 @@ import { BERTH_LABELS, DockerService } from '../docker/docker.service';
 import { seesEverything } from './container-access.service';
 import type { ContainerSpec } from './container-spec';
 
-/** Networks every team may attach to (the later policy issue may narrow these). */
+/** Networks every team may name; the host network is then the container policy's call (allow.hostNetwork). */
 export const BUILTIN_NETWORKS = new Set(['bridge', 'host', 'none']);
 
 /**

@@ -9,6 +9,7 @@ import { EventsService } from '../events/events.service';
 import { parseImageReference } from '../images/image-reference';
 import { ImagesService } from '../images/images.service';
 import { OperationHandle, OperationsService } from '../operations/operations.service';
+import { PolicyService } from '../policy/policy.service';
 import { ContainerLogsService } from './container-logs.service';
 import { checkSharedResources } from './container-resources';
 import { ContainerSpec, engineCreateBody, normalizeRunSpec, redactSpec } from './container-spec';
@@ -48,6 +49,7 @@ export class ContainerRunService {
     @Inject(OperationsService) private readonly operations: OperationsService,
     @Inject(EventsService) private readonly events: EventsService,
     @Inject(ContainerLogsService) private readonly logs: ContainerLogsService,
+    @Inject(PolicyService) private readonly policy: PolicyService,
   ) {}
 
   async run(principal: Principal, dto: ContainerRunDto, query: ContainerRunQueryDto, ctx: RunContext = {}): Promise<ContainerRunResultDto> {
@@ -55,13 +57,16 @@ export class ContainerRunService {
     parseImageReference(spec.image, 'image'); // a malformed reference is a 400 before anything starts
     const wait = query.wait ?? false;
     const tail = query.tail ?? DEFAULT_WAIT_TAIL;
+    const keepAfterExit = wait && spec.autoRemove;
+    // The container policy sees exactly the body that will be sent (the image is resolved later;
+    // the policy does not look at it), before any operation, pull or container exists.
+    await this.policy.admit(principal.teamId, principal, engineCreateBody(spec, spec.image, { [BERTH_LABELS.team]: principal.teamId }, { keepAfterExit }), { kind: 'container' });
     const op = await this.operations.start(principal, 'container_run', { spec: redactSpec(spec), wait, ...(wait ? { tail } : {}) });
     ctx.onOperation?.(op.id);
 
     let step: RunStep = 'image';
     let containerId: string | undefined;
     let running = false;
-    const keepAfterExit = wait && spec.autoRemove;
     const journal = new RunJournal(op);
     const publish = <K extends ContainerEvent>(id: string, kind: K, payload: EventMap[K]) => journal.record(() => this.publish(principal.teamId, id, kind, payload));
     try {

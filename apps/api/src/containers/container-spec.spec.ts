@@ -18,7 +18,35 @@ describe('ContainerRunDto validation', () => {
     expect(problems({ image: 'x', volumes: [{ type: 'bind', source: '/srv', target: '/a/../etc' }] })).toEqual([expect.objectContaining({ field: 'volumes.0.target' })]);
     expect(problems({ image: 'x', name: '-leading-dash' })).toEqual([expect.objectContaining({ field: 'name', rule: 'matches' })]);
     expect(problems({ image: 'x', ports: [{ containerPort: 80, hostIp: 'localhost' }] })).toEqual([expect.objectContaining({ field: 'ports.0.hostIp', rule: 'isIp' })]);
-    expect(problems({ image: 'x', privileged: true })).toEqual([expect.objectContaining({ field: 'privileged', rule: 'forbidden' })]);
+    expect(problems({ image: 'x', hostConfig: { Privileged: true } })).toEqual([expect.objectContaining({ field: 'hostConfig', rule: 'forbidden' })]);
+  });
+
+  it('host-level options are fields (the container policy, not the validator, decides whether the team may use them), and malformed ones are 400s', () => {
+    const host = { privileged: true, pidMode: 'host', ipcMode: 'host', utsMode: 'host', usernsMode: 'host', capAdd: ['SYS_ADMIN'], capDrop: ['NET_RAW'], devices: [{ hostPath: '/dev/fuse' }], sysctls: { 'kernel.msgmax': '65536' }, securityOpt: ['seccomp=unconfined', 'apparmor=unconfined', 'label=disable', 'no-new-privileges'] };
+    expect(problems({ image: 'x', ...host })).toEqual([]);
+    expect(problems({ image: 'x', pidMode: 'container:abc' })).toEqual([expect.objectContaining({ field: 'pidMode', rule: 'isIn' })]);
+    expect(problems({ image: 'x', capAdd: ['NET ADMIN'] })).toEqual([expect.objectContaining({ field: 'capAdd', rule: 'matches' })]);
+    expect(problems({ image: 'x', devices: [{ hostPath: 'dev/fuse' }] })).toEqual([expect.objectContaining({ field: 'devices.0.hostPath', rule: 'matches' })]);
+    expect(problems({ image: 'x', devices: [{ hostPath: '/dev/fuse', permissions: 'rx' }] })).toEqual([expect.objectContaining({ field: 'devices.0.permissions', rule: 'matches' })]);
+    expect(problems({ image: 'x', sysctls: { 'not a sysctl': '1' } })).toEqual([expect.objectContaining({ field: 'sysctls', rule: 'sysctlKey' })]);
+    expect(problems({ image: 'x', securityOpt: ['seccomp'] })).toEqual([expect.objectContaining({ field: 'securityOpt', rule: 'matches' })]);
+    expect(problems({ image: 'x', privileged: 'yes' })).toEqual([expect.objectContaining({ field: 'privileged', rule: 'isBoolean' })]);
+    const body = engineCreateBody(normalizeRunSpec(dto({ image: 'x', ...host, networks: ['host'] })), 'x', {});
+    expect(body.HostConfig).toMatchObject({
+      Privileged: true,
+      PidMode: 'host',
+      IpcMode: 'host',
+      UTSMode: 'host',
+      UsernsMode: 'host',
+      NetworkMode: 'host',
+      CapAdd: ['SYS_ADMIN'],
+      CapDrop: ['NET_RAW'],
+      Devices: [{ PathOnHost: '/dev/fuse', PathInContainer: '/dev/fuse', CgroupPermissions: 'rwm' }],
+      Sysctls: { 'kernel.msgmax': '65536' },
+      SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined', 'label=disable', 'no-new-privileges'],
+    });
+    const plain = engineCreateBody(normalizeRunSpec(dto({ image: 'x' })), 'x', {}).HostConfig as Record<string, unknown>;
+    for (const key of ['Privileged', 'PidMode', 'IpcMode', 'CapAdd', 'Devices', 'Sysctls', 'SecurityOpt']) expect([key, plain[key]]).toEqual([key, undefined]);
   });
 
   it('accepts a full docker run description', () => {

@@ -3,6 +3,7 @@ import { DomainError, ErrorDetail } from '../common/domain-error';
 import { BERTH_LABELS } from '../docker/docker.service';
 import type { ContainerRunDto, PullPolicy } from './dto/container-run.dto';
 import { ABSOLUTE_PATH, VOLUME_NAME } from './dto/validators';
+import { HostOptions, hostConfigOf, normalizeHostOptions } from './host-options';
 
 export const DEFAULT_HOST_IP = '127.0.0.1';
 export const DEFAULT_NETWORK = 'bridge';
@@ -33,6 +34,8 @@ export interface ContainerSpec {
   labels: Record<string, string>;
   autoRemove: boolean;
   pull: PullPolicy;
+  /** Privileged, host namespaces, capabilities, devices, sysctls, security options: only those asked for. */
+  host: HostOptions;
 }
 
 function fail(details: ErrorDetail[]): never {
@@ -109,6 +112,7 @@ export function normalizeRunSpec(dto: ContainerRunDto): ContainerSpec {
     labels: { ...dto.labels },
     autoRemove: dto.autoRemove ?? false,
     pull: dto.pull ?? 'missing',
+    host: normalizeHostOptions(dto),
   };
 }
 
@@ -154,6 +158,7 @@ export function engineCreateBody(spec: ContainerSpec, image: string, labels: Rec
       ? { Healthcheck: { Test: hc.test, Interval: seconds(hc.intervalSeconds), Timeout: seconds(hc.timeoutSeconds), Retries: hc.retries, StartPeriod: seconds(hc.startPeriodSeconds) } }
       : {}),
     HostConfig: {
+      ...hostConfigOf(spec.host),
       PortBindings: bindings,
       Mounts: spec.mounts.map((m) => ({
         Type: m.type,

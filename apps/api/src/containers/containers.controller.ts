@@ -4,6 +4,8 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal } from '../auth/auth.decorators';
+import { Requires } from '../auth/permissions';
+import { paginate } from '../common/pagination';
 import type { Principal } from '../auth/principal';
 import { ContainerExecService } from './container-exec.service';
 import { ContainerLogsService } from './container-logs.service';
@@ -36,13 +38,15 @@ export class ContainersController {
   ) {}
 
   @Get()
+  @Requires('read')
   @ApiOperation({ summary: "The team's containers (docker ps): running ones unless all=true; owner tokens see the whole host" })
   @ApiOkResponse({ type: [ContainerSummaryDto] })
-  list(@CurrentPrincipal() principal: Principal, @Query() query: ContainerListQueryDto): Promise<ContainerSummaryDto[]> {
-    return this.containers.list(principal, query);
+  async list(@CurrentPrincipal() principal: Principal, @Query() query: ContainerListQueryDto, @Res({ passthrough: true }) res: Response): Promise<ContainerSummaryDto[]> {
+    return paginate(await this.containers.list(principal, query), query, res);
   }
 
   @Post()
+  @Requires('deploy')
   @ApiOperation({
     summary: 'Run a container (docker run): resolve the image, pull if missing (or pull: always), create, start; ?wait=true waits for the exit',
     description:
@@ -59,6 +63,7 @@ export class ContainersController {
   }
 
   @Get(':id')
+  @Requires('read')
   @ApiOperation({ summary: "Inspect a container: what a user needs, plus the engine's document as raw" })
   @ApiParam(ID)
   @ApiOkResponse({ type: ContainerResponseDto })
@@ -67,6 +72,7 @@ export class ContainersController {
   }
 
   @Delete(':id')
+  @Requires('admin')
   @HttpCode(204)
   @ApiOperation({ summary: 'Remove a container (409 while running unless force=true)' })
   @ApiParam(ID)
@@ -76,6 +82,7 @@ export class ContainersController {
   }
 
   @Post(':id/start')
+  @Requires('deploy')
   @HttpCode(200)
   @ApiOperation({ summary: 'Start a container (a no-op when it is already running)' })
   @ApiParam(ID)
@@ -85,6 +92,7 @@ export class ContainersController {
   }
 
   @Post(':id/stop')
+  @Requires('deploy')
   @HttpCode(200)
   @ApiOperation({ summary: 'Stop a container: the stop signal, then SIGKILL after timeout seconds (a no-op when stopped)' })
   @ApiParam(ID)
@@ -94,6 +102,7 @@ export class ContainersController {
   }
 
   @Post(':id/restart')
+  @Requires('deploy')
   @HttpCode(200)
   @ApiOperation({ summary: 'Restart a container (stop with timeout, then start)' })
   @ApiParam(ID)
@@ -103,6 +112,7 @@ export class ContainersController {
   }
 
   @Post(':id/pause')
+  @Requires('deploy')
   @HttpCode(200)
   @ApiOperation({ summary: 'Freeze every process of a running container (409 when not running or already paused)' })
   @ApiParam(ID)
@@ -112,6 +122,7 @@ export class ContainersController {
   }
 
   @Post(':id/unpause')
+  @Requires('deploy')
   @HttpCode(200)
   @ApiOperation({ summary: 'Resume a paused container (409 when not paused)' })
   @ApiParam(ID)
@@ -121,6 +132,7 @@ export class ContainersController {
   }
 
   @Post(':id/kill')
+  @Requires('deploy')
   @HttpCode(200)
   @ApiOperation({ summary: 'Send a signal to the main process (default SIGKILL; 409 when not running)' })
   @ApiParam(ID)
@@ -130,6 +142,7 @@ export class ContainersController {
   }
 
   @Get(':id/logs')
+  @Requires('read')
   @ApiOperation({
     summary: 'Container logs: tail, since, until, timestamps, stdout/stderr; follow=true streams until the container stops or the client leaves',
     description:
@@ -162,6 +175,7 @@ export class ContainersController {
   }
 
   @Get(':id/stats')
+  @Requires('read')
   @ApiOperation({ summary: 'One resource sample: CPU % from two engine readings, memory without page cache, network and block I/O' })
   @ApiParam(ID)
   @ApiOkResponse({ type: ContainerStatsDto })
@@ -170,6 +184,7 @@ export class ContainersController {
   }
 
   @Get(':id/top')
+  @Requires('read')
   @ApiOperation({ summary: 'Processes running in the container (409 when not running)' })
   @ApiParam(ID)
   @ApiOkResponse({ type: ContainerTopDto })
@@ -178,6 +193,7 @@ export class ContainersController {
   }
 
   @Post(':id/exec')
+  @Requires('admin')
   @HttpCode(200)
   @ApiOperation({ summary: 'Run a command in a running container to completion: exit code, stdout and stderr (1 MiB each)' })
   @ApiParam(ID)
@@ -199,6 +215,7 @@ export class ContainersController {
   }
 
   @Post(':id/adopt')
+  @Requires('owner')
   @HttpCode(200)
   @ApiOperation({ summary: 'Owner only: assign a container Berth did not create to a team, which then sees and manages it' })
   @ApiParam(ID)

@@ -5,13 +5,14 @@ import { ContainerAdoptionsRepository } from './container-adoptions.repository';
 import { ContainerExecService } from './container-exec.service';
 import { ContainerLogsService } from './container-logs.service';
 import { ContainerRunService } from './container-run.service';
+import { ContainerRunRecoveryService } from './container-run-recovery.service';
 import { ContainersController } from './containers.controller';
 import { ContainersService } from './containers.service';
 
 @Module({
   imports: [ImagesModule],
   controllers: [ContainersController],
-  providers: [ContainerAdoptionsRepository, ContainerAccessService, ContainersService, ContainerRunService, ContainerLogsService, ContainerExecService],
+  providers: [ContainerAdoptionsRepository, ContainerAccessService, ContainersService, ContainerRunService, ContainerRunRecoveryService, ContainerLogsService, ContainerExecService],
   exports: [ContainerAccessService],
 })
 export class ContainersModule {}

@@ -1,4 +1,5 @@
 import { DomainError, ErrorDetail } from '../common/domain-error';
+import { HostOptions, normalizeHostOptions } from '../containers/host-options';
 import type { DeploymentSpecDto } from './dto/deployment-spec.dto';
 
 /** A spec with every default filled in: what revisions store and what rollouts act on. */
@@ -20,6 +21,11 @@ export interface NormalizedSpec {
   labels: Record<string, string>;
   migrate: { command: string[]; env: Record<string, string>; timeoutSeconds: number } | null;
   strategy: { type: 'rolling' | 'recreate'; maxSurge: number; maxUnavailable: number; minReadySeconds: number; progressDeadlineSeconds: number; autoRollback: boolean };
+  /**
+   * Host-level options (privileged, namespaces, capabilities, devices, sysctls, security options),
+   * present only when some were asked for, so specs without them keep the identity they had.
+   */
+  host?: HostOptions;
 }
 
 const sortKeys = (o: Record<string, string> | undefined): Record<string, string> =>
@@ -27,7 +33,9 @@ const sortKeys = (o: Record<string, string> | undefined): Record<string, string>
 
 export function normalizeSpec(dto: DeploymentSpecDto): NormalizedSpec {
   const s = dto.strategy;
+  const host = normalizeHostOptions(dto);
   return {
+    ...(Object.keys(host).length ? { host } : {}),
     image: dto.image,
     registry: dto.registry ?? null,
     command: dto.command ?? null,

@@ -2,11 +2,12 @@ import { Body, Controller, Delete, Get, Headers, HttpCode, HttpStatus, Inject, P
 import { ApiAcceptedResponse, ApiBearerAuth, ApiBody, ApiConsumes, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal } from '../auth/auth.decorators';
+import { Requires } from '../auth/permissions';
 import type { Principal } from '../auth/principal';
 import { parseIdempotencyKey, parseIfMatch } from '../common/request-headers';
 import { OperationResponseDto } from '../operations/dto/operation-response.dto';
 import { DeploymentsService } from './deployments.service';
-import { ApplyQueryDto, DeleteQueryDto, ListDeploymentsQueryDto, MigrateDto, RollbackDto, ScaleDto } from './dto/deployment-actions.dto';
+import { ApplyQueryDto, DeleteQueryDto, ListDeploymentsQueryDto, ListOperationsQueryDto, MigrateDto, RollbackDto, ScaleDto } from './dto/deployment-actions.dto';
 import { ApplyResultDto, DeploymentListDto, DeploymentResponseDto, RevisionResponseDto } from './dto/deployment-response.dto';
 import { DeploymentCreateDto, DeploymentSpecDto } from './dto/deployment-spec.dto';
 
@@ -26,6 +27,7 @@ export class DeploymentsController {
   constructor(@Inject(DeploymentsService) private readonly deployments: DeploymentsService) {}
 
   @Get()
+  @Requires('read', { narrowable: true })
   @ApiOperation({ summary: 'List deployments (paginated; `status=true` adds live replica status)' })
   @ApiOkResponse({ type: DeploymentListDto })
   list(@CurrentPrincipal() p: Principal, @Query() query: ListDeploymentsQueryDto): Promise<DeploymentListDto> {
@@ -33,6 +35,7 @@ export class DeploymentsController {
   }
 
   @Post()
+  @Requires('deploy', { narrowable: true })
   @ApiOperation({ summary: 'Create a deployment (409 if it exists); answers 202 with the rollout operation' })
   @ApiConsumes('application/json', 'application/yaml')
   @ApiBody({ type: DeploymentCreateDto })
@@ -44,6 +47,7 @@ export class DeploymentsController {
   }
 
   @Put(':name')
+  @Requires('deploy', { narrowable: true })
   @ApiOperation({ summary: 'Declarative apply: same spec → 200 unchanged; changed spec → new revision and a rollout (202); `dryRun=true` shows the diff and plan' })
   @ApiConsumes('application/json', 'application/yaml')
   @ApiHeader(IF_MATCH)
@@ -63,6 +67,7 @@ export class DeploymentsController {
   }
 
   @Get(':name')
+  @Requires('read', { narrowable: true })
   @ApiOperation({ summary: 'A deployment: spec, revisions in play, and live status (replicas, conditions); ETag = version' })
   @ApiOkResponse({ type: DeploymentResponseDto })
   async get(@CurrentPrincipal() p: Principal, @Param('name') name: string, @Res({ passthrough: true }) res: Response): Promise<DeploymentResponseDto> {
@@ -72,6 +77,7 @@ export class DeploymentsController {
   }
 
   @Delete(':name')
+  @Requires('admin', { narrowable: true })
   @ApiOperation({ summary: 'Remove its containers; history stays unless `purge=true`' })
   @ApiHeader(IF_MATCH)
   @ApiHeader(IDEMPOTENCY_KEY)
@@ -81,6 +87,7 @@ export class DeploymentsController {
   }
 
   @Get(':name/revisions')
+  @Requires('read', { narrowable: true })
   @ApiOperation({ summary: 'All revisions, oldest first' })
   @ApiOkResponse({ type: [RevisionResponseDto] })
   revisions(@CurrentPrincipal() p: Principal, @Param('name') name: string): Promise<RevisionResponseDto[]> {
@@ -88,6 +95,7 @@ export class DeploymentsController {
   }
 
   @Get(':name/revisions/:number')
+  @Requires('read', { narrowable: true })
   @ApiOperation({ summary: 'One revision with its spec and the diff to the previous one' })
   @ApiOkResponse({ type: RevisionResponseDto })
   revision(@CurrentPrincipal() p: Principal, @Param('name') name: string, @Param('number', ParseIntPipe) n: number): Promise<RevisionResponseDto> {
@@ -95,13 +103,15 @@ export class DeploymentsController {
   }
 
   @Get(':name/operations')
+  @Requires('read', { narrowable: true })
   @ApiOperation({ summary: 'Operations of this deployment, newest first' })
   @ApiOkResponse({ type: [OperationResponseDto] })
-  operations(@CurrentPrincipal() p: Principal, @Param('name') name: string): Promise<OperationResponseDto[]> {
-    return this.deployments.operationsOf(p, name, 100);
+  operations(@CurrentPrincipal() p: Principal, @Param('name') name: string, @Query() query: ListOperationsQueryDto): Promise<OperationResponseDto[]> {
+    return this.deployments.operationsOf(p, name, query.limit ?? 100);
   }
 
   @Post(':name/scale')
+  @Requires('deploy', { narrowable: true })
   @HttpCode(202)
   @ApiOperation({ summary: 'Change the replica count (no new revision)' })
   @ApiHeader(IF_MATCH)
@@ -112,6 +122,7 @@ export class DeploymentsController {
   }
 
   @Post(':name/run')
+  @Requires('deploy', { narrowable: true })
   @HttpCode(202)
   @ApiOperation({ summary: 'Bring it up at the desired replica count (after stop)' })
   @ApiHeader(IDEMPOTENCY_KEY)
@@ -121,6 +132,7 @@ export class DeploymentsController {
   }
 
   @Post(':name/stop')
+  @Requires('deploy', { narrowable: true })
   @HttpCode(202)
   @ApiOperation({ summary: 'Scale to zero, keeping the definition and the desired count' })
   @ApiHeader(IDEMPOTENCY_KEY)
@@ -130,6 +142,7 @@ export class DeploymentsController {
   }
 
   @Post(':name/restart')
+  @Requires('deploy', { narrowable: true })
   @HttpCode(202)
   @ApiOperation({ summary: 'Rolling restart of the same revision' })
   @ApiHeader(IDEMPOTENCY_KEY)
@@ -139,6 +152,7 @@ export class DeploymentsController {
   }
 
   @Post(':name/migrate')
+  @Requires('deploy', { narrowable: true })
   @HttpCode(202)
   @ApiOperation({ summary: 'Run the migrate step of the current (or a given) revision on its own' })
   @ApiHeader(IDEMPOTENCY_KEY)
@@ -148,6 +162,7 @@ export class DeploymentsController {
   }
 
   @Post(':name/rollback')
+  @Requires('deploy', { narrowable: true })
   @HttpCode(202)
   @ApiOperation({ summary: "Roll back: writes the target revision's spec as a new revision (default: the previous one) and rolls it out" })
   @ApiHeader(IF_MATCH)

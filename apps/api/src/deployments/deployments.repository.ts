@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/app-config';
 import { PrismaService } from '../database/prisma.service';
 import type { Prisma } from '../generated/prisma/client';
 import type { OperationKind } from '../generated/prisma/enums';
+import { assertOperationCapacity } from '../operations/operations.repository';
 
 type Tx = Prisma.TransactionClient;
 export type DeploymentRow = Prisma.DeploymentGetPayload<object>;
@@ -15,6 +17,7 @@ export class LockedDeployment {
     readonly teamId: string,
     readonly name: string,
     readonly row: DeploymentRow | null,
+    private readonly maxActiveOperations: number,
   ) {}
 
   latestRevision(): Promise<RevisionRow | null> {
@@ -53,14 +56,22 @@ export class LockedDeployment {
     return pending.length;
   }
 
-  enqueue(data: { deploymentId: string; kind: OperationKind; params: unknown; createdBy?: string; idempotencyKey?: string }): Promise<OperationRow> {
+  /**
+   * Queues an operation — refused with 429 RATE_LIMITED (rolling back the whole transaction) when the
+   * team is at BERTH_MAX_ACTIVE_OPERATIONS_PER_TEAM; operations superseded just before do not count.
+   */
+  async enqueue(data: { deploymentId: string; kind: OperationKind; params: unknown; createdBy?: string; idempotencyKey?: string }): Promise<OperationRow> {
+    await assertOperationCapacity(this.tx, this.teamId, this.maxActiveOperations);
     return this.tx.operation.create({ data: { ...data, teamId: this.teamId, params: data.params as Prisma.InputJsonValue, status: 'pending' } });
   }
 }
 
 @Injectable()
 export class DeploymentsRepository {
-  constructor(@Inject(PrismaService) private readonly prisma: PrismaService) {}
+  constructor(
+    @Inject(PrismaService) private readonly prisma: PrismaService,
+    @Inject(AppConfig) private readonly config: AppConfig,
+  ) {}
 
   /** Runs `fn` holding the deployment's row lock (or, for a new name, a lock on team+name). */
   async withLock<T>(teamId: string, name: string, fn: (d: LockedDeployment) => Promise<T>): Promise<T> {
@@ -68,7 +79,7 @@ export class DeploymentsRepository {
       async (tx) => {
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(hashtext(${teamId}), hashtext(${name}))`;
         const row = await tx.deployment.findUnique({ where: { teamId_name: { teamId, name } } });
-        return fn(new LockedDeployment(tx, teamId, name, row));
+        return fn(new LockedDeployment(tx, teamId, name, row, this.config.limits.maxActiveOperationsPerTeam));
       },
       { timeout: 30_000, maxWait: 30_000 },
     );
@@ -109,6 +120,13 @@ export class DeploymentsRepository {
 
   revision(deploymentId: string, number: number): Promise<RevisionRow | null> {
     return this.prisma.deploymentRevision.findUnique({ where: { deploymentId_number: { deploymentId, number } } });
+  }
+
+  /** The named revision of each deployment, in one query (a list page), keyed by deployment id. */
+  async revisionsFor(wanted: { deploymentId: string; number: number }[]): Promise<Map<string, RevisionRow>> {
+    if (!wanted.length) return new Map();
+    const rows = await this.prisma.deploymentRevision.findMany({ where: { OR: wanted.map(({ deploymentId, number }) => ({ deploymentId, number })) } });
+    return new Map(rows.map((r) => [r.deploymentId, r]));
   }
 
   setRevisionDigest(id: string, imageDigest: string) {

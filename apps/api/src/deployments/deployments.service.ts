@@ -1,16 +1,20 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Principal } from '../auth/principal';
+import { authorizeDeployment } from '../auth/permissions';
 import { DomainError } from '../common/domain-error';
 import { EventsService } from '../events/events.service';
 import type { OperationKind } from '../generated/prisma/enums';
+import { parseImageReference } from '../images/image-reference';
 import { OperationResponseDto } from '../operations/dto/operation-response.dto';
 import { OperationsService } from '../operations/operations.service';
+import { PolicyService } from '../policy/policy.service';
 import { checkSpecCoherence, normalizeSpec, NormalizedSpec, publicSpec } from './deployment-spec';
 import { DeploymentQueue } from './deployment-queue';
 import { DeploymentRow, DeploymentsRepository, LockedDeployment, OperationRow, RevisionRow } from './deployments.repository';
 import { DeploymentStatusService } from './deployment-status.service';
 import { DEPLOYMENT_NAME, DeploymentSpecDto } from './dto/deployment-spec.dto';
 import { ApplyResultDto, DeploymentListDto, DeploymentResponseDto, RevisionResponseDto } from './dto/deployment-response.dto';
+import { containerConfig } from './replica-config';
 import { SpecCodec } from './spec-codec';
 
 export interface RequestOptions {
@@ -42,6 +46,7 @@ export class DeploymentsService {
     @Inject(EventsService) private readonly events: EventsService,
     @Inject(OperationsService) private readonly operations: OperationsService,
     @Inject(DeploymentStatusService) private readonly status: DeploymentStatusService,
+    @Inject(PolicyService) private readonly policy: PolicyService,
   ) {}
 
   /** PUT (declarative apply) and POST (create only). */
@@ -49,7 +54,10 @@ export class DeploymentsService {
     this.checkName(name);
     this.checkScope(principal, name);
     const spec = normalizeSpec(dto);
+    parseImageReference(spec.image, 'image'); // a malformed reference is a 400, as for POST /containers
     checkSpecCoherence(spec);
+    // The container policy and quotas, before any revision or operation is written (a dry run too).
+    await this.admitSpec(principal, principal.teamId, name, spec, spec.replicas);
     const hash = this.codec.hash(spec);
 
     if (options.dryRun) return this.dryRun(principal, name, spec, hash, options.createOnly);
@@ -102,6 +110,7 @@ export class DeploymentsService {
   /** run / stop / restart / scale / migrate / rollback / delete: each queues one operation. */
   async act(principal: Principal, name: string, action: Action, options: RequestOptions = {}): Promise<OperationResponseDto> {
     this.checkScope(principal, name);
+    await this.admitAction(principal, name, action);
     const outcome = await this.repo.withLock(principal.teamId, name, async (d) => {
       const prior = await this.idempotent(d, options.idempotencyKey);
       if (prior) return { prior };
@@ -179,7 +188,9 @@ export class DeploymentsService {
     const [rows, total] = await this.repo.list({ teamId: principal.role === 'owner' ? undefined : principal.teamId, nameContains: query.name, includeDeleted: false, limit, offset });
     const visible = principal.deployments.length ? rows.filter((r) => principal.deployments.includes(r.name)) : rows;
     const statuses = query.status ? await this.status.forMany(visible) : undefined;
-    const items = await Promise.all(visible.map((r) => this.view(r, null, false, statuses?.get(r.id))));
+    // Every row's revision in one query, not one query per row.
+    const revisions = await this.repo.revisionsFor(visible.flatMap((r) => (r.targetRevision ?? r.currentRevision ? [{ deploymentId: r.id, number: (r.targetRevision ?? r.currentRevision)! }] : [])));
+    const items = await Promise.all(visible.map((r) => this.view(r, revisions.get(r.id) ?? null, false, statuses?.get(r.id))));
     return { items, total: principal.deployments.length ? items.length : total, limit, offset };
   }
 
@@ -202,6 +213,47 @@ export class DeploymentsService {
   }
 
   // ————— helpers —————
+
+  /**
+   * The team's container policy over what `spec` would create: its replica container (and its
+   * migrate container, when it has one), with `replicas` of them counted against the quotas.
+   */
+  private async admitSpec(principal: Pick<Principal, 'role'>, teamId: string, name: string, spec: NormalizedSpec, replicas: number, only?: 'migration'): Promise<void> {
+    const target = { teamId, deployment: name, revision: 0, generation: 0, spec, replicas };
+    if (only === 'migration') {
+      await this.policy.admit(teamId, principal, containerConfig(target, 'migration', undefined, name), { kind: 'migration', deployment: name });
+      return;
+    }
+    const configs = [containerConfig(target, 'replica', 0, name), ...(spec.migrate ? [containerConfig(target, 'migration', undefined, name)] : [])];
+    await this.policy.admit(teamId, principal, configs, { kind: 'deployment', deployment: name, replicas, engineOptional: true });
+  }
+
+  /**
+   * Actions that start containers are admitted before they are queued: scale/run/restart and
+   * migrate against the revision they would run (as its author: an owner-authored spec was
+   * approved by the owner), a rollback as the caller, who authors the new revision. An automatic
+   * rollback is left to the rollout's own admission. Unknown deployments fall through to the 404.
+   */
+  private async admitAction(principal: Principal, name: string, action: Action): Promise<void> {
+    if (!['scale', 'run', 'restart', 'migrate', 'rollback'].includes(action.kind)) return;
+    if (action.kind === 'rollback' && action.automatic) return;
+    const row = await this.repo.find(principal.teamId, name);
+    if (!row || row.deletedAt) return;
+    const current = row.targetRevision ?? row.currentRevision;
+    let number: number | null | undefined = current;
+    if (action.kind === 'migrate') number = action.revision ?? row.currentRevision ?? row.targetRevision;
+    if (action.kind === 'rollback') number = action.revision ?? (await this.previousRevision(row.id, row.currentRevision ?? row.targetRevision ?? 0));
+    const rev = number ? await this.repo.revision(row.id, number) : null;
+    if (!rev) return;
+    const spec = this.codec.decode(rev.spec);
+    const author = action.kind === 'rollback' ? principal : await this.policy.revisionPrincipal(row.teamId, rev.authorTokenId);
+    if (action.kind === 'migrate') {
+      if (spec.migrate) await this.admitSpec(author, row.teamId, name, spec, 0, 'migration');
+      return;
+    }
+    const replicas = action.kind === 'scale' ? action.replicas : row.stopped && action.kind !== 'run' ? 0 : row.desiredReplicas;
+    await this.admitSpec(author, row.teamId, name, spec, replicas);
+  }
 
   private async dryRun(principal: Principal, name: string, spec: NormalizedSpec, hash: string, createOnly?: boolean): Promise<ApplyResultDto> {
     const row = await this.repo.find(principal.teamId, name);
@@ -262,9 +314,7 @@ export class DeploymentsService {
 
   /** A token narrowed to named deployments can act on those only. */
   private checkScope(principal: Principal, name: string): void {
-    if (principal.deployments.length && !principal.deployments.includes(name)) {
-      throw new DomainError('FORBIDDEN', `This token is limited to the deployments ${principal.deployments.join(', ')}`);
-    }
+    authorizeDeployment(principal, name);
   }
 
   private async findVisible(principal: Principal, name: string, includeDeleted = false): Promise<DeploymentRow> {

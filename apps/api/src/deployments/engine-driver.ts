@@ -24,6 +24,11 @@ export interface RolloutTarget {
   spec: NormalizedSpec;
   replicas: number;
   operationId?: string;
+  /**
+   * The token that wrote the revision: its containers are admitted by the container policy as
+   * that author (an owner-authored spec was approved by the owner), otherwise as a team member.
+   */
+  authorTokenId?: string | null;
   /** Containers to leave alone (e.g. exited replicas the restart policy keeps). */
   ignore?: Set<string>;
   /** Containers to replace even though they still run (unhealthy, paused). */

@@ -146,7 +146,7 @@ export class ReconcilerService implements OnApplicationBootstrap, OnApplicationS
     }
     const replaced = [...failing.map((r) => r.name), ...(fresh.length - failing.length < desired ? [`${desired - (fresh.length - failing.length)} missing`] : [])];
     await this.driver.converge(
-      { teamId: row.teamId, deployment: row.name, revision: number, generation: row.generation, spec, replicas: desired - kept.length, ignore: new Set(kept.map((r) => r.containerId)), failing: new Set(failing.map((r) => r.containerId)) },
+      { teamId: row.teamId, deployment: row.name, revision: number, generation: row.generation, spec, replicas: desired - kept.length, authorTokenId: rev.authorTokenId, ignore: new Set(kept.map((r) => r.containerId)), failing: new Set(failing.map((r) => r.containerId)) },
       { step: async () => undefined, cancelled: async () => (await this.repo.hasActiveOperation(row.id)) || this.stopped, deadline: Date.now() + spec.strategy.progressDeadlineSeconds * 1000 },
     ).catch((err) => this.logger.warn(`Self-healing ${row.name} did not complete: ${(err as Error).message}`));
     if (replaced.length) {

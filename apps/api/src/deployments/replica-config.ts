@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { hostConfigOf } from '../containers/host-options';
 import { BERTH_LABELS } from '../docker/docker.service';
 import type { RolloutTarget } from './engine-driver';
 
@@ -20,7 +21,8 @@ export function replicaLabels(target: RolloutTarget, role: 'replica' | 'migratio
 
 /**
  * The engine's container configuration for one replica (or the migration container) of a target.
- * This normalized config is what the container policy of the access-control issue inspects.
+ * This normalized config is what the container policy (PolicyService.admit) inspects before the
+ * engine sees it.
  */
 export function containerConfig(target: RolloutTarget, role: 'replica' | 'migration', slot: number | undefined, name: string): Docker.ContainerCreateOptions {
   const { spec } = target;
@@ -47,6 +49,8 @@ export function containerConfig(target: RolloutTarget, role: 'replica' | 'migrat
         }
       : {}),
     HostConfig: {
+      ...hostConfigOf(spec.host),
+      ...(firstNetwork ? { NetworkMode: firstNetwork } : {}),
       PortBindings: Object.fromEntries(ports.map((p) => [`${p.containerPort}/${p.protocol}`, [{ HostIp: p.hostIp, HostPort: p.hostPort ? String(p.hostPort) : '' }]])),
       Mounts: spec.volumes.map((v) => ({ Type: v.type, Source: v.source, Target: v.target, ReadOnly: v.readOnly })),
       RestartPolicy: { Name: 'no' },

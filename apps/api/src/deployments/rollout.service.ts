@@ -131,7 +131,7 @@ export class RolloutService implements OnApplicationBootstrap, OnApplicationShut
     const spec = this.codec.decode(rev.spec);
     const fresh = (await this.repo.findById(dep.id))!;
     const replicas = fresh.stopped ? 0 : fresh.desiredReplicas;
-    const target: RolloutTarget = { teamId: dep.teamId, deployment: dep.name, revision: number, generation: fresh.generation, spec, replicas, operationId: op.id };
+    const target: RolloutTarget = { teamId: dep.teamId, deployment: dep.name, revision: number, generation: fresh.generation, spec, replicas, operationId: op.id, authorTokenId: rev.authorTokenId };
     const isRollout = op.kind === 'rollout' || op.kind === 'rollback';
     if (isRollout) await this.setCondition(dep, 'Progressing', { status: 'True', reason: 'RolloutInProgress', message: `Rolling out revision ${number}` });
 
@@ -175,7 +175,7 @@ export class RolloutService implements OnApplicationBootstrap, OnApplicationShut
     if (!rev) throw DomainError.notFound('Revision', String(number));
     const spec = this.codec.decode(rev.spec);
     await this.images.ensureImage(principal, spec.image, 'missing', (message) => void handle.step(message));
-    await this.runMigration({ teamId: dep.teamId, deployment: dep.name, revision: number, generation: dep.generation, spec, replicas: 0, operationId: op.id }, handle);
+    await this.runMigration({ teamId: dep.teamId, deployment: dep.name, revision: number, generation: dep.generation, spec, replicas: 0, operationId: op.id, authorTokenId: rev.authorTokenId }, handle);
     return { revision: number };
   }
 

@@ -5,6 +5,7 @@ import { createInterface } from 'node:readline';
 import type Docker from 'dockerode';
 import { BERTH_LABELS, DockerService } from '../docker/docker.service';
 import { EngineContainerEvent, EngineEventsService } from '../docker/engine-events.service';
+import { PolicyService } from '../policy/policy.service';
 import { EngineDriver, ReplicaState, RolloutFailure, RolloutHooks, RolloutTarget } from './engine-driver';
 import { containerConfig } from './replica-config';
 
@@ -48,6 +49,7 @@ export class StandaloneDriver implements EngineDriver {
   constructor(
     @Inject(DockerService) private readonly docker: DockerService,
     @Inject(EngineEventsService) private readonly events: EngineEventsService,
+    @Inject(PolicyService) private readonly policy: PolicyService,
   ) {}
 
   async observe(teamId: string, deployment: string, minReadySeconds = 0): Promise<ReplicaState[]> {
@@ -71,6 +73,8 @@ export class StandaloneDriver implements EngineDriver {
     const { strategy } = target.spec;
     const N = target.replicas;
     const isFresh = (r: ReplicaState) => r.revision === target.revision && r.generation === target.generation;
+    // Admitted once per convergence, when the first replica is about to be created.
+    let admitted: Promise<void> | undefined;
     for (;;) {
       if (await hooks.cancelled()) throw new RolloutFailure('Cancelled', 'Cancelled on request');
       const all = (await this.observe(target.teamId, target.deployment, strategy.minReadySeconds)).filter((r) => !target.ignore?.has(r.containerId));
@@ -123,6 +127,7 @@ export class StandaloneDriver implements EngineDriver {
         const used = new Set(fresh.map((r) => r.slot));
         const slots: number[] = [];
         for (let s = 0; slots.length < toStart; s++) if (!used.has(s)) slots.push(s);
+        await (admitted ??= this.admit(target, 'replica'));
         const started = await Promise.all(slots.map((slot) => this.startReplica(target, slot)));
         await hooks.step(`Started ${started.length} replica(s) of revision ${target.revision}`, { containers: started });
       }
@@ -140,6 +145,7 @@ export class StandaloneDriver implements EngineDriver {
       container = this.docker.client.getContainer(existing[0].Id);
     } else {
       const name = `${target.deployment}-r${target.revision}-migrate-${randomBytes(3).toString('hex')}`;
+      await this.admit(target, 'migration');
       container = await this.docker.call('createContainer', (d) => d.createContainer(containerConfig(target, 'migration', undefined, name)));
       try {
         await this.docker.call('startContainer', () => container.start());
@@ -180,14 +186,24 @@ export class StandaloneDriver implements EngineDriver {
     return list.length;
   }
 
+  /** The container policy over the configuration about to be sent, as the revision's author (PolicyService.admit). */
+  private async admit(target: RolloutTarget, role: 'replica' | 'migration'): Promise<void> {
+    const principal = await this.policy.revisionPrincipal(target.teamId, target.authorTokenId);
+    const config = containerConfig(target, role, role === 'replica' ? 0 : undefined, target.deployment);
+    await this.policy.admit(target.teamId, principal, config, role === 'replica' ? { kind: 'deployment', deployment: target.deployment, replicas: target.replicas } : { kind: 'migration', deployment: target.deployment });
+  }
+
   private async startReplica(target: RolloutTarget, slot: number): Promise<string> {
     const name = `${target.deployment}-r${target.revision}-s${slot}-${randomBytes(3).toString('hex')}`;
-    const container = await this.docker.call('createContainer', (d) => d.createContainer(containerConfig(target, 'replica', slot, name)));
+    // Create and start run without the engine request timeout (as the Docker CLI does): on a busy
+    // host, starting many replicas at once can take longer than BERTH_DOCKER_TIMEOUT_MS, and a slow
+    // start is not an engine outage — treating it as one removed the replicas and started again, forever.
+    const container = await this.docker.call('createContainer', (d) => d.createContainer(containerConfig(target, 'replica', slot, name)), { longRunning: true });
     try {
       for (const network of target.spec.networks.slice(1)) {
         await this.docker.call('connectNetwork', (d) => d.getNetwork(network).connect({ Container: container.id }));
       }
-      await this.docker.call('startContainer', () => container.start());
+      await this.docker.call('startContainer', (d) => d.getContainer(container.id).start(), { longRunning: true });
     } catch (err) {
       await this.remove(container.id);
       throw err;
@@ -201,11 +217,16 @@ export class StandaloneDriver implements EngineDriver {
     });
   }
 
-  /** Resolves on the next engine event about this deployment's containers, or after `timeoutMs`. */
+  /**
+   * Resolves on the next engine event that can change what converging sees of this deployment's
+   * containers (state or health), or after `timeoutMs`. Healthcheck probes are execs: every probe
+   * of every replica emits exec_create, exec_start and exec_die, which change nothing here — waking
+   * on them made a rollout re-list its containers dozens of times a second while it waited.
+   */
   waitForChange(teamId: string, deployment: string, timeoutMs: number): Promise<void> {
     return new Promise((resolve) => {
       const onEvent = (e: EngineContainerEvent) => {
-        if (e.attributes[BERTH_LABELS.team] === teamId && e.attributes[BERTH_LABELS.deployment] === deployment) done();
+        if (e.attributes[BERTH_LABELS.team] === teamId && e.attributes[BERTH_LABELS.deployment] === deployment && !e.action.startsWith('exec_')) done();
       };
       const timer = setTimeout(() => done(), timeoutMs);
       const done = () => {

@@ -4,6 +4,8 @@ import {
 } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentPrincipal } from '../auth/auth.decorators';
+import { Requires } from '../auth/permissions';
+import { paginate } from '../common/pagination';
 import type { Principal } from '../auth/principal';
 import { buildInputFrom } from './build/build-input';
 import { ImageBuildService } from './build/image-build.service';
@@ -55,13 +57,15 @@ export class ImagesController {
   ) {}
 
   @Get()
+  @Requires('read', { narrowable: true })
   @ApiOperation({ summary: "The team's images (every image for the owner token)" })
   @ApiOkResponse({ type: [ImageSummaryDto] })
-  list(@CurrentPrincipal() principal: Principal, @Query() query: ListImagesQueryDto): Promise<ImageSummaryDto[]> {
-    return this.images.list(principal, query);
+  async list(@CurrentPrincipal() principal: Principal, @Query() query: ListImagesQueryDto, @Res({ passthrough: true }) res: Response): Promise<ImageSummaryDto[]> {
+    return paginate(await this.images.list(principal, query), query, res);
   }
 
   @Post('pull')
+  @Requires('deploy', { narrowable: true })
   @ApiOperation({ summary: "Pulls an image with the team's credentials for its registry; streams progress as NDJSON when asked" })
   @ApiProduces('application/json', NDJSON)
   @progressResponse(PullResultDto)
@@ -70,6 +74,7 @@ export class ImagesController {
   }
 
   @Post('build')
+  @Requires('deploy', { narrowable: true })
   @ApiOperation({ summary: 'Builds an image from a tar context (optionally gzip) or a JSON {dockerfile, files}; streams the steps as NDJSON when asked' })
   @ApiConsumes('application/x-tar', 'application/gzip', 'application/json')
   @ApiBody({
@@ -84,6 +89,7 @@ export class ImagesController {
   }
 
   @Post('prune')
+  @Requires('admin')
   @HttpCode(200)
   @ApiOperation({ summary: 'Removes unused images: the host’s for the owner token, only the team’s own otherwise' })
   @ApiOkResponse({ type: PruneImagesResponseDto })
@@ -92,6 +98,7 @@ export class ImagesController {
   }
 
   @Post('*ref/tag')
+  @Requires('deploy', { narrowable: true })
   @ApiOperation({ summary: 'Gives an image another name (docker tag)' })
   @ApiParam(REF_PARAM)
   @ApiCreatedResponse({ type: TagImageResponseDto })
@@ -100,6 +107,7 @@ export class ImagesController {
   }
 
   @Post('*ref/push')
+  @Requires('deploy', { narrowable: true })
   @ApiOperation({ summary: "Pushes an image to the team's registry for its host, with that registry's credentials; streams progress as NDJSON when asked" })
   @ApiParam(REF_PARAM)
   @ApiProduces('application/json', NDJSON)
@@ -109,6 +117,7 @@ export class ImagesController {
   }
 
   @Get('*ref')
+  @Requires('read', { narrowable: true })
   @ApiOperation({ summary: 'Inspects an image, with its history (layers, newest first)' })
   @ApiParam(REF_PARAM)
   @ApiOkResponse({ type: ImageDetailDto })
@@ -117,6 +126,7 @@ export class ImagesController {
   }
 
   @Delete('*ref')
+  @Requires('admin')
   @ApiOperation({ summary: 'Removes an image or one of its names (docker rmi); 409 while a container uses it' })
   @ApiParam(REF_PARAM)
   @ApiOkResponse({ type: RemoveImageResponseDto })

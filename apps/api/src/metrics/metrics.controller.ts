@@ -1,4 +1,5 @@
 import { Controller, Get, Header, Inject } from '@nestjs/common';
+import { Requires } from '../auth/permissions';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { MetricsService } from './metrics.service';
 
@@ -9,6 +10,7 @@ export class MetricsController {
   constructor(@Inject(MetricsService) private readonly metrics: MetricsService) {}
 
   @Get()
+  @Requires('read')
   @Header('Content-Type', 'text/plain; version=0.0.4; charset=utf-8')
   @ApiOperation({ summary: 'Prometheus metrics (text exposition format)' })
   @ApiProduces('text/plain')

@@ -42,6 +42,12 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly auditWriteFailures = new Counter({
+    name: 'berth_audit_write_failures_total',
+    help: 'Audit log entries that could not be written (each is also logged as an error)',
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'berth_' });
   }

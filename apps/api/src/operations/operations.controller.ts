@@ -4,6 +4,7 @@ import { DomainError } from '../common/domain-error';
 import { WaitQueryDto } from './dto/wait-query.dto';
 import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../auth/auth.decorators';
+import { Requires } from '../auth/permissions';
 import type { Principal } from '../auth/principal';
 import { OperationResponseDto } from './dto/operation-response.dto';
 import { OperationsService } from './operations.service';
@@ -15,6 +16,7 @@ export class OperationsController {
   constructor(@Inject(OperationsService) private readonly operations: OperationsService) {}
 
   @Get(':id')
+  @Requires('read', { narrowable: true })
   @ApiOperation({
     summary: 'An operation with its status and ordered step log',
     description:
@@ -33,6 +35,7 @@ export class OperationsController {
   }
 
   @Post(':id/cancel')
+  @Requires('deploy', { narrowable: true })
   @HttpCode(200)
   @ApiOperation({ summary: 'Cancel: a queued operation at once; a running one stops at its next step. 409 when already finished.' })
   @ApiOkResponse({ type: OperationResponseDto })

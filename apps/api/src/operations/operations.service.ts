@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Principal } from '../auth/principal';
 import { DomainError } from '../common/domain-error';
+import { AppConfig } from '../config/app-config';
 import { EventsService } from '../events/events.service';
 import type { OperationKind } from '../generated/prisma/enums';
 import { OperationsRepository, OperationWithSteps } from './operations.repository';
@@ -24,11 +25,18 @@ export class OperationsService {
   constructor(
     @Inject(OperationsRepository) private readonly repo: OperationsRepository,
     @Inject(EventsService) private readonly events: EventsService,
+    @Inject(AppConfig) private readonly config: AppConfig,
   ) {}
 
-  /** Creates a running operation and returns a handle to log steps and finish it. */
+  /**
+   * Creates a running operation and returns a handle to log steps and finish it. Refused with 429
+   * RATE_LIMITED when the team is at BERTH_MAX_ACTIVE_OPERATIONS_PER_TEAM pending + running ones.
+   */
   async start(principal: Principal, kind: OperationKind, params: unknown, extra: { deploymentId?: string; subject?: string } = {}): Promise<OperationHandle> {
-    const op = await this.repo.create({ teamId: principal.teamId, kind, params, createdBy: principal.tokenId, deploymentId: extra.deploymentId, status: 'running' });
+    const op = await this.repo.create(
+      { teamId: principal.teamId, kind, params, createdBy: principal.tokenId, deploymentId: extra.deploymentId, status: 'running' },
+      this.config.limits.maxActiveOperationsPerTeam,
+    );
     return this.attach(op, extra.subject);
   }
 
@@ -102,9 +110,22 @@ export class OperationsService {
     return this.get(principal, id);
   }
 
+  /** Operations of a kind left `running` (at start: by a process that stopped or was killed). */
+  async findRunning(kind: OperationKind) {
+    return (await this.repo.findUnfinished()).filter((op) => op.kind === kind && op.status === 'running');
+  }
+
   async get(principal: Principal, id: string): Promise<OperationWithSteps> {
+
     const op = await this.repo.findWithSteps(id, principal.role === 'owner' ? undefined : principal.teamId);
-    if (!op) throw DomainError.notFound('Operation', id);
+    if (!op || !(await this.visibleToNarrowed(principal, op))) throw DomainError.notFound('Operation', id);
     return op;
+  }
+
+  /** A token narrowed to some deployments sees their operations and the ones it started itself. */
+  private async visibleToNarrowed(principal: Principal, op: { createdBy: string | null; deploymentId: string | null }): Promise<boolean> {
+    if (principal.deployments.length === 0 || op.createdBy === principal.tokenId) return true;
+    const name = op.deploymentId ? await this.repo.deploymentName(op.deploymentId) : undefined;
+    return name !== undefined && principal.deployments.includes(name);
   }
 }

@@ -1,6 +1,9 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal } from '../auth/auth.decorators';
+import { Requires } from '../auth/permissions';
+import { PageQueryDto, paginate } from '../common/pagination';
 import type { Principal } from '../auth/principal';
 import { CreateRegistryDto } from './dto/create-registry.dto';
 import { RegistryResponseDto, RegistryVerifyResponseDto } from './dto/registry-response.dto';
@@ -14,6 +17,7 @@ export class RegistriesController {
   constructor(@Inject(RegistriesService) private readonly registries: RegistriesService) {}
 
   @Post()
+  @Requires('admin')
   @ApiOperation({ summary: "Adds a registry to the caller's team; the password is stored encrypted and never returned" })
   @ApiCreatedResponse({ type: RegistryResponseDto })
   async create(@CurrentPrincipal() principal: Principal, @Body() dto: CreateRegistryDto): Promise<RegistryResponseDto> {
@@ -21,13 +25,15 @@ export class RegistriesController {
   }
 
   @Get()
+  @Requires('read')
   @ApiOperation({ summary: "The team's registries (every team's for the owner token)" })
   @ApiOkResponse({ type: [RegistryResponseDto] })
-  async list(@CurrentPrincipal() principal: Principal): Promise<RegistryResponseDto[]> {
-    return (await this.registries.list(principal)).map((r) => RegistryResponseDto.from(r));
+  async list(@CurrentPrincipal() principal: Principal, @Query() query: PageQueryDto, @Res({ passthrough: true }) res: Response): Promise<RegistryResponseDto[]> {
+    return paginate(await this.registries.list(principal), query, res).map((r) => RegistryResponseDto.from(r));
   }
 
   @Get(':id')
+  @Requires('read')
   @ApiOperation({ summary: 'One registry (404 for another team’s)' })
   @ApiOkResponse({ type: RegistryResponseDto })
   async get(@CurrentPrincipal() principal: Principal, @Param('id', new ParseUUIDPipe()) id: string): Promise<RegistryResponseDto> {
@@ -35,6 +41,7 @@ export class RegistriesController {
   }
 
   @Patch(':id')
+  @Requires('admin')
   @ApiOperation({ summary: 'Changes name, address or credentials; a new address needs the password again' })
   @ApiOkResponse({ type: RegistryResponseDto })
   async update(@CurrentPrincipal() principal: Principal, @Param('id', new ParseUUIDPipe()) id: string, @Body() dto: UpdateRegistryDto): Promise<RegistryResponseDto> {
@@ -42,6 +49,7 @@ export class RegistriesController {
   }
 
   @Delete(':id')
+  @Requires('admin')
   @HttpCode(204)
   @ApiOperation({ summary: 'Removes a registry and its stored credentials' })
   @ApiNoContentResponse()
@@ -50,6 +58,7 @@ export class RegistriesController {
   }
 
   @Post(':id/verify')
+  @Requires('admin')
   @HttpCode(200)
   @ApiOperation({ summary: "Logs in to the registry through the engine with the stored credentials and reports success or the registry's error" })
   @ApiOkResponse({ type: RegistryVerifyResponseDto })

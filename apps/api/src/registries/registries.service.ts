@@ -42,6 +42,8 @@ export class RegistriesService {
   ) {}
 
   async create(principal: Principal, dto: CreateRegistryDto): Promise<Registry> {
+    // null (accepted by @IsOptional) means "none" here, as it does in PATCH.
+    dto = { ...dto, username: dto.username ?? undefined, password: dto.password ?? undefined };
     if (dto.password !== undefined && dto.username === undefined) throw invalid('username', 'requiredWith', 'username is required when a password is given');
     await this.assertNameFree(principal.teamId, dto.name);
     const registry = await this.repo

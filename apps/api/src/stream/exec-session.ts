@@ -10,6 +10,20 @@ import type { ExecStartMessage } from './stream-protocol';
 const DETACH_GRACE_MS = 2_000;
 const logger = new Logger('ExecSession');
 
+/** The engine's exec-create body for an exec.start (what the container policy admits first, see StreamService.exec). */
+export function execCreateOptions(r: ExecStartMessage) {
+  return {
+    Cmd: r.cmd ?? ['/bin/sh'],
+    AttachStdin: true,
+    AttachStdout: true,
+    AttachStderr: true,
+    Tty: r.tty ?? true,
+    ...(r.env ? { Env: r.env } : {}),
+    ...(r.workdir ? { WorkingDir: r.workdir } : {}),
+    ...(r.user ? { User: r.user } : {}),
+  };
+}
+
 /**
  * An interactive process in a container (`docker exec -it` over /ws): stdin from `exec.stdin`,
  * output as `exec.output`, `exec.resize` for the TTY, and `exec.exit` with the exit code at the end.
@@ -38,18 +52,7 @@ export class ExecSession {
   /** Creates and starts the process; resolves once it runs (`exec.started` sent). */
   async start(): Promise<void> {
     const r = this.request;
-    const exec = await this.docker.call('execCreate', (d) =>
-      d.getContainer(this.containerId).exec({
-        Cmd: r.cmd ?? ['/bin/sh'],
-        AttachStdin: true,
-        AttachStdout: true,
-        AttachStderr: true,
-        Tty: this.tty,
-        ...(r.env ? { Env: r.env } : {}),
-        ...(r.workdir ? { WorkingDir: r.workdir } : {}),
-        ...(r.user ? { User: r.user } : {}),
-      }),
-    );
+    const exec = await this.docker.call('execCreate', (d) => d.getContainer(this.containerId).exec(execCreateOptions(r)));
     this.execId = exec.id;
     const socket = (await this.docker.openStream('execStart', (d) => d.getExec(exec.id).start({ hijack: true, stdin: true, Tty: this.tty }))) as Duplex;
     this.socket = socket;

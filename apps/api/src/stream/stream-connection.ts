@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import { bearerToken } from '../auth/auth.guard';
@@ -9,6 +10,30 @@ import { SocketSender } from './socket-sender';
 import { StreamError, toStreamError } from './stream-errors';
 import { CLOSE_CODES, ClientMessage, ErrorMessage, Ref } from './stream-protocol';
 import type { Subscription, SubscriptionContext } from './subscription';
+import { isLogTopic, parseTopic } from './topics';
+
+/** What the audit log records of a /ws message (exec.start, subscriptions to log topics). */
+export interface StreamAuditEntry {
+  /** e.g. "WS exec.start", "WS subscribe containers/:id/logs". */
+  action: string;
+  target: string | null;
+  result: 'ok' | 'denied' | 'error';
+  details: Record<string, unknown>;
+}
+
+const DENIED_CODES = new Set(['FORBIDDEN', 'NOT_FOUND', 'UNAUTHENTICATED', 'TOO_MANY_SUBSCRIPTIONS']);
+
+/** The audit entry of a /ws log subscription, or undefined when the topic is not a log topic (or not a topic at all). */
+function logTopicAudit(topic: string): Pick<StreamAuditEntry, 'action' | 'target'> | undefined {
+  let parsed;
+  try {
+    parsed = parseTopic(topic);
+  } catch {
+    return undefined;
+  }
+  if (!isLogTopic(parsed)) return undefined;
+  return parsed.kind === 'containerLogs' ? { action: 'WS subscribe containers/:id/logs', target: parsed.container } : { action: 'WS subscribe deployments/:name/logs', target: parsed.name };
+}
 
 /** What a connection needs from the server side (StreamService provides it). */
 export interface ConnectionHost {
@@ -24,6 +49,8 @@ export interface ConnectionHost {
   subscriptionsChanged(carries: 'events' | 'logs', delta: number): void;
   execsChanged(delta: number): void;
   closed(connection: StreamConnection): void;
+  /** Records an audited act of this socket (exec.start, log subscriptions) in the audit log. */
+  audit(connection: StreamConnection, entry: StreamAuditEntry): void;
 }
 
 const logger = new Logger('StreamConnection');
@@ -35,6 +62,9 @@ const logger = new Logger('StreamConnection');
 export class StreamConnection {
   principal?: Principal;
   readonly sender: SocketSender;
+  /** The audit log's request id for this socket's acts: the upgrade's X-Request-Id, or a new UUID. */
+  readonly socketId: string;
+  readonly sourceIp: string | null;
   /** Heartbeat: set by a pong, cleared by each ping. */
   alive = true;
   private state: 'authenticating' | 'ready' | 'closed' = 'authenticating';
@@ -52,6 +82,9 @@ export class StreamConnection {
     private readonly host: ConnectionHost,
   ) {
     this.sender = new SocketSender(ws, host.sendBufferBytes);
+    const requestId = request.headers['x-request-id'];
+    this.socketId = typeof requestId === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(requestId) ? requestId : randomUUID();
+    this.sourceIp = request.socket?.remoteAddress ?? null;
     ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => this.onMessage(data, isBinary));
     ws.on('pong', () => (this.alive = true));
     ws.on('close', () => this.onClose());
@@ -167,38 +200,55 @@ export class StreamConnection {
         this.sender.send({ type: 'unsubscribed', ...ref, topic: msg.topic, reason: 'requested' });
         return;
       }
-      case 'exec.start': {
-        if (this.execs.has(msg.session)) throw new StreamError('SESSION_EXISTS', `Session ${msg.session} is already open`);
-        this.checkLimit();
-        // Reserve the name while the engine works, so a second exec.start with it is refused.
-        const placeholder = {} as ExecSession;
-        this.execs.set(msg.session, placeholder);
-        this.host.execsChanged(1);
-        try {
-          const session = await this.host.exec(this, msg, (s) => {
-            if (this.execs.get(s.session) === s) {
-              this.execs.delete(s.session);
-              this.host.execsChanged(-1);
-            }
-          });
-          if (this.execs.get(msg.session) !== placeholder) return; // the socket closed meanwhile
-          this.execs.set(msg.session, session);
-          if (this.state === 'closed') session.close();
-        } catch (err) {
-          if (this.execs.get(msg.session) === placeholder) {
-            this.execs.delete(msg.session);
-            this.host.execsChanged(-1);
-          }
-          throw err;
-        }
-        return;
-      }
+      case 'exec.start':
+        return this.audited({ action: 'WS exec.start', target: msg.container, details: { session: msg.session, ...ref } }, () => this.execStart(msg));
       case 'exec.stdin':
         return this.session(msg.session).write(msg.data, msg.eof);
       case 'exec.resize':
         return this.session(msg.session).resize(msg.cols, msg.rows);
       case 'exec.close':
         return this.session(msg.session).close();
+    }
+  }
+
+  /**
+   * Runs an audited act and records its outcome: ok when it resolves, denied or error (with the
+   * stream error code) when it throws. The command, stdin and log lines are never recorded.
+   */
+  private async audited(entry: Omit<StreamAuditEntry, 'result'>, act: () => Promise<void>): Promise<void> {
+    try {
+      await act();
+    } catch (err) {
+      const e = toStreamError(err);
+      this.host.audit(this, { ...entry, result: DENIED_CODES.has(e.code) ? 'denied' : 'error', details: { ...entry.details, code: e.code } });
+      throw err;
+    }
+    this.host.audit(this, { ...entry, result: 'ok' });
+  }
+
+  private async execStart(msg: Extract<ClientMessage, { type: 'exec.start' }>): Promise<void> {
+    if (this.execs.has(msg.session)) throw new StreamError('SESSION_EXISTS', `Session ${msg.session} is already open`);
+    this.checkLimit();
+    // Reserve the name while the engine works, so a second exec.start with it is refused.
+    const placeholder = {} as ExecSession;
+    this.execs.set(msg.session, placeholder);
+    this.host.execsChanged(1);
+    try {
+      const session = await this.host.exec(this, msg, (s) => {
+        if (this.execs.get(s.session) === s) {
+          this.execs.delete(s.session);
+          this.host.execsChanged(-1);
+        }
+      });
+      if (this.execs.get(msg.session) !== placeholder) return; // the socket closed meanwhile
+      this.execs.set(msg.session, session);
+      if (this.state === 'closed') session.close();
+    } catch (err) {
+      if (this.execs.get(msg.session) === placeholder) {
+        this.execs.delete(msg.session);
+        this.host.execsChanged(-1);
+      }
+      throw err;
     }
   }
 
@@ -215,6 +265,45 @@ export class StreamConnection {
   }
 
   private async subscribe(msg: Extract<ClientMessage, { type: 'subscribe' }>): Promise<void> {
+    // Subscriptions to log topics are audited: refused at once, refused by start(), or started.
+    const logAudit = logTopicAudit(msg.topic);
+    const audit = (err?: unknown) => {
+      if (!logAudit) return;
+      const details = { topic: msg.topic, ...(msg.ref !== undefined ? { ref: msg.ref } : {}) };
+      if (err === undefined) return this.host.audit(this, { ...logAudit, result: 'ok', details });
+      const code = toStreamError(err).code;
+      this.host.audit(this, { ...logAudit, result: DENIED_CODES.has(code) ? 'denied' : 'error', details: { ...details, code } });
+    };
+    let sub: Subscription;
+    try {
+      sub = await this.prepareSubscription(msg);
+    } catch (err) {
+      audit(err);
+      throw err;
+    }
+    if (this.state === 'closed') return sub.stop();
+    const current = this.subscriptions.get(msg.topic);
+    if (current) this.removeSubscription(current); // a concurrent subscribe to the same topic: the last one wins
+    this.subscriptions.set(msg.topic, sub);
+    this.host.subscriptionsChanged(sub.carries, 1);
+    // Started outside the message queue: a replay may take as long as the client takes to read it,
+    // and the socket's other messages (unsubscribe, ping, exec…) must not wait for it.
+    sub.start().then(
+      () => audit(),
+      (err: unknown) => {
+        audit(err);
+        if (this.subscriptions.get(msg.topic) === sub) this.removeSubscription(sub);
+        else sub.stop();
+        if (this.state === 'closed') return;
+        const e = toStreamError(err);
+        if (e.code === 'INTERNAL') logger.error(`Subscribing to ${msg.topic} failed: ${(err as Error)?.stack ?? err}`);
+        this.sendError({ code: e.code, message: e.message, ...e.extra, ...(msg.ref !== undefined ? { ref: msg.ref } : {}), topic: msg.topic });
+      },
+    );
+  }
+
+  /** Checks and builds the subscription (not yet registered or started). */
+  private async prepareSubscription(msg: Extract<ClientMessage, { type: 'subscribe' }>): Promise<Subscription> {
     const existing = this.subscriptions.get(msg.topic);
     this.checkLimit(Boolean(existing));
     const ctx: SubscriptionContext = {
@@ -226,25 +315,10 @@ export class StreamConnection {
         if (this.subscriptions.get(sub.topic) === sub) this.removeSubscription(sub);
       },
     };
-    const { build, carries } = this.host.subscription(ctx, msg);
+    const { build } = this.host.subscription(ctx, msg);
     // Subscribing again to a followed topic replaces that subscription (e.g. resubscribing after `dropped`).
     if (existing) this.removeSubscription(existing);
-    const sub = await build();
-    if (this.state === 'closed') return;
-    const current = this.subscriptions.get(msg.topic);
-    if (current) this.removeSubscription(current); // a concurrent subscribe to the same topic: the last one wins
-    this.subscriptions.set(msg.topic, sub);
-    this.host.subscriptionsChanged(carries, 1);
-    // Started outside the message queue: a replay may take as long as the client takes to read it,
-    // and the socket's other messages (unsubscribe, ping, exec…) must not wait for it.
-    sub.start().catch((err: unknown) => {
-      if (this.subscriptions.get(msg.topic) === sub) this.removeSubscription(sub);
-      else sub.stop();
-      if (this.state === 'closed') return;
-      const e = toStreamError(err);
-      if (e.code === 'INTERNAL') logger.error(`Subscribing to ${msg.topic} failed: ${(err as Error)?.stack ?? err}`);
-      this.sendError({ code: e.code, message: e.message, ...e.extra, ...(msg.ref !== undefined ? { ref: msg.ref } : {}), topic: msg.topic });
-    });
+    return build();
   }
 
   private removeSubscription(sub: Subscription): void {

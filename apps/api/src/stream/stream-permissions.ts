@@ -1,39 +1,43 @@
+import { authorize, authorizeDeployment, isOwner, PermissionRule } from '../auth/permissions';
 import type { Principal } from '../auth/principal';
+import { DomainError } from '../common/domain-error';
 import { StreamError } from './stream-errors';
 import type { Topic } from './topics';
 
 /**
- * What a token may do on /ws: one function per message type that needs a decision, so the
- * access-control work can replace the rules here without touching the handlers. Team scoping (a
- * token only sees its team's events and containers; an owner sees everything) is applied by the
- * topics themselves and answers NOT_FOUND, like HTTP's 404.
+ * What a token may do on /ws, through the same `authorize()` as HTTP routes (auth/permissions.ts):
+ * one rule per message type. Team scoping (a token only sees its team's events and containers; an
+ * owner sees everything) is applied by the topics themselves and answers NOT_FOUND, like HTTP's 404.
  */
-export const seesEveryTeam = (principal: Principal): boolean => principal.role === 'owner';
+export const seesEveryTeam = (principal: Principal): boolean => isOwner(principal);
 
-/** A token narrowed to some deployments may only follow those deployments' topics. */
-function allowedDeployment(principal: Principal, name: string | undefined): boolean {
-  return principal.deployments.length === 0 || (name !== undefined && principal.deployments.includes(name));
+/** `subscribe`: the rule of GET routes — any role; narrowed tokens only their deployments' topics. */
+export const SUBSCRIBE_RULE: PermissionRule = { permission: 'read', narrowable: true };
+/** `exec.start`: the rule of POST /containers/:id/exec — admin and up, not for narrowed tokens. */
+export const EXEC_RULE: PermissionRule = { permission: 'admin', narrowable: false };
+
+function asStreamError<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof DomainError && err.code === 'FORBIDDEN') throw new StreamError('FORBIDDEN', err.message);
+    throw err;
+  }
 }
 
 /**
- * `subscribe`: every role may read its team's topics; deployment-narrowed tokens only their
- * deployments' (a container topic is checked again once the container is known: `container`).
+ * `subscribe`: deployment-narrowed tokens only follow their deployments' topics (a container
+ * topic is checked again once the container is known: `container`).
  */
 export function authorizeSubscribe(principal: Principal, topic: Topic, container?: { deployment?: string }): void {
-  if ((topic.kind === 'deployment' || topic.kind === 'deploymentLogs') && !allowedDeployment(principal, topic.name)) {
-    throw new StreamError('FORBIDDEN', `This token is limited to deployments ${principal.deployments.join(', ')}`);
-  }
-  if (container && !allowedDeployment(principal, container.deployment)) {
-    throw new StreamError('FORBIDDEN', `This token is limited to deployments ${principal.deployments.join(', ')}`);
-  }
+  asStreamError(() => {
+    authorize(principal, SUBSCRIBE_RULE, `Subscribing to ${topic.kind} topics`);
+    if (topic.kind === 'deployment' || topic.kind === 'deploymentLogs') authorizeDeployment(principal, topic.name);
+    if (topic.kind === 'containerLogs' && container) authorizeDeployment(principal, container.deployment);
+  });
 }
 
-/** `exec.start`: an interactive process in a container is an admin's act (owner and admin roles). */
-export function authorizeExec(principal: Principal, container: { deployment?: string }): void {
-  if (principal.role !== 'owner' && principal.role !== 'admin') {
-    throw new StreamError('FORBIDDEN', `exec needs an owner or admin token; this one is ${principal.role}`);
-  }
-  if (!allowedDeployment(principal, container.deployment)) {
-    throw new StreamError('FORBIDDEN', `This token is limited to deployments ${principal.deployments.join(', ')}`);
-  }
+/** `exec.start`: an interactive process in a container is an admin's act, as over HTTP. */
+export function authorizeExec(principal: Principal): void {
+  asStreamError(() => authorize(principal, EXEC_RULE, 'exec'));
 }

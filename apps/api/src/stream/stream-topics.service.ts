@@ -67,7 +67,10 @@ export class StreamTopicsService {
   private async eventSubscription(ctx: SubscriptionContext, topic: EventTopic, options: ReturnType<typeof eventOptions>): Promise<Subscription> {
     const principal = ctx.principal;
     const teamId = seesEveryTeam(principal) ? undefined : principal.teamId;
-    const teamOk = (e: BerthEvent) => teamId === undefined || e.teamId === teamId;
+    // A token narrowed to some deployments only sees events about those deployments.
+    const narrowedTo = principal.deployments;
+    const teamOk = (e: BerthEvent) =>
+      (teamId === undefined || e.teamId === teamId) && (narrowedTo.length === 0 || narrowedTo.some((name) => aboutDeployment(e, name)));
     const deps = { feed: this.feed, events: this.events, metrics: this.metrics };
 
     switch (topic.kind) {

@@ -1,14 +1,16 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type WebSocket from 'ws';
+import { AuditService } from '../audit/audit.service';
 import { AuthService } from '../auth/auth.service';
 import { AppConfig } from '../config/app-config';
 import { DockerService } from '../docker/docker.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { ContainerScopeService } from './container-scope.service';
 import { EventFeed } from './event-feed.service';
-import { ExecSession } from './exec-session';
-import { ConnectionHost, StreamConnection } from './stream-connection';
+import { PolicyService } from '../policy/policy.service';
+import { execCreateOptions, ExecSession } from './exec-session';
+import { ConnectionHost, StreamAuditEntry, StreamConnection } from './stream-connection';
 import { StreamMetrics } from './stream-metrics';
 import { authorizeExec } from './stream-permissions';
 import { CLOSE_CODES, ClientMessage } from './stream-protocol';
@@ -43,6 +45,8 @@ export class StreamService implements ConnectionHost, OnModuleInit, OnModuleDest
     @Inject(EventFeed) private readonly feed: EventFeed,
     @Inject(MetricsService) private readonly metrics: MetricsService,
     @Inject(StreamMetrics) private readonly streamMetrics: StreamMetrics,
+    @Inject(AuditService) private readonly auditLog: AuditService,
+    @Inject(PolicyService) private readonly policy: PolicyService,
   ) {
     ({ sendBufferBytes: this.sendBufferBytes, maxSubscriptions: this.maxSubscriptions, authTimeoutMs: this.authTimeoutMs } = config.stream);
     this.maxSocketsPerToken = config.stream.maxSocketsPerToken;
@@ -51,6 +55,7 @@ export class StreamService implements ConnectionHost, OnModuleInit, OnModuleDest
   }
 
   onModuleInit(): void {
+    this.auth.onRevoked((tokenId) => this.closeToken(tokenId, 'Token has been revoked'));
     this.heartbeat = setInterval(() => this.beat(), this.heartbeatMs);
     this.heartbeat.unref();
   }
@@ -127,8 +132,9 @@ export class StreamService implements ConnectionHost, OnModuleInit, OnModuleDest
 
   async exec(connection: StreamConnection, msg: Extract<ClientMessage, { type: 'exec.start' }>, done: (s: ExecSession) => void): Promise<ExecSession> {
     const principal = connection.principal!;
+    authorizeExec(principal);
     const container = await this.scope.resolve(principal, msg.container);
-    authorizeExec(principal, container);
+    await this.policy.admitExec(principal, container.id, execCreateOptions(msg));
     const session = new ExecSession(msg.session, container.id, msg, this.docker, connection.sender, done);
     await session.start();
     return session;
@@ -136,6 +142,22 @@ export class StreamService implements ConnectionHost, OnModuleInit, OnModuleDest
 
   subscriptionsChanged(carries: 'events' | 'logs', delta: number): void {
     this.streamMetrics.subscriptions.inc({ carries }, delta);
+  }
+
+  audit(connection: StreamConnection, entry: StreamAuditEntry): void {
+    const p = connection.principal;
+    void this.auditLog.record({
+      tokenId: p?.tokenId ?? null,
+      teamId: p?.teamId ?? null,
+      method: 'WS',
+      action: entry.action,
+      target: entry.target,
+      result: entry.result,
+      statusCode: null,
+      requestId: connection.socketId,
+      sourceIp: connection.sourceIp,
+      details: entry.details,
+    });
   }
 
   execsChanged(delta: number): void {
@@ -151,6 +173,11 @@ export class StreamService implements ConnectionHost, OnModuleInit, OnModuleDest
       mine.delete(connection);
       if (!mine.size) this.byToken.delete(tokenId!);
     }
+  }
+
+  /** Closes every socket of a token (revoked) with 4401. */
+  closeToken(tokenId: string, reason: string): void {
+    for (const c of [...(this.byToken.get(tokenId) ?? [])]) c.close(CLOSE_CODES.UNAUTHENTICATED, reason);
   }
 
   /** Pings every socket; one that did not answer the previous ping is dead and is dropped. */

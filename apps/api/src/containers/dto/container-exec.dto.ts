@@ -1,6 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, ArrayMinSize, IsArray, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { ArrayMaxSize, ArrayMinSize, IsArray, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { ABSOLUTE_PATH, IsEnvMap, USER } from './validators';
+
+/** POST /containers/:id/exec waits this long by default (timeoutSeconds), and at most the max. */
+export const EXEC_TIMEOUT_DEFAULT_SECONDS = 300;
+export const EXEC_TIMEOUT_MAX_SECONDS = 3600;
 
 export class ContainerExecDto {
   @ApiProperty({ example: ['cat', '/etc/hostname'], description: 'Program and arguments, run directly (no shell unless you name one)' })
@@ -18,6 +22,15 @@ export class ContainerExecDto {
   @ApiPropertyOptional({ example: 'nobody' })
   @IsOptional() @IsString() @Matches(USER, { message: 'user must be user, user:group, uid or uid:gid' })
   user?: string;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    maximum: EXEC_TIMEOUT_MAX_SECONDS,
+    default: EXEC_TIMEOUT_DEFAULT_SECONDS,
+    description: 'Seconds to wait for the command to finish; past it the answer is 504 TIMEOUT (the engine cannot kill an exec: its process keeps running until it exits or the container stops)',
+  })
+  @IsOptional() @IsInt() @Min(1) @Max(EXEC_TIMEOUT_MAX_SECONDS)
+  timeoutSeconds?: number;
 }
 
 export class ContainerExecResultDto {

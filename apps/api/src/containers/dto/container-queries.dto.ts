@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { IsArray, IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { PageQueryDto } from '../../common/pagination';
 import { IsSignal, ToArray, ToBoolean, ToInt } from './validators';
 
 export const CONTAINER_STATES = ['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'] as const;
@@ -7,7 +8,7 @@ export const CONTAINER_STATES = ['created', 'restarting', 'running', 'removing',
 /** `key` or `key=value`, as `docker ps --filter label=…`. */
 const LABEL_FILTER = /^[A-Za-z0-9][A-Za-z0-9._/-]{0,254}(=[^\0\n]{0,4096})?$/;
 
-export class ContainerListQueryDto {
+export class ContainerListQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ default: false, description: 'Include stopped containers (docker ps -a)' })
   @IsOptional() @ToBoolean() @IsBoolean()
   all?: boolean;

@@ -1,9 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
-  ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsIP, IsNumber, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateNested,
+  ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsIP, IsNumber, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength, ValidateNested,
 } from 'class-validator';
-import { ABSOLUTE_PATH, CONTAINER_NAME, IsEnvMap, IsLabelMap, NETWORK_NAME, USER } from './validators';
+import {
+  ABSOLUTE_PATH, CAPABILITY, CONTAINER_NAME, DEVICE_PERMISSIONS, HOST_OR_PRIVATE, IPC_MODES, IsEnvMap, IsLabelMap, IsSysctlMap, NETWORK_NAME, SECURITY_OPT, USER,
+} from './validators';
 
 export const PULL_POLICIES = ['missing', 'always', 'never'] as const;
 export type PullPolicy = (typeof PULL_POLICIES)[number];
@@ -85,8 +87,69 @@ export class HealthcheckDto {
   startPeriodSeconds?: number;
 }
 
+export class DeviceDto {
+  @ApiProperty({ example: '/dev/fuse', description: 'Device on the host' })
+  @IsString() @MaxLength(4096) @Matches(ABSOLUTE_PATH, { message: 'hostPath must be an absolute path without ".." segments' })
+  hostPath: string;
+
+  @ApiPropertyOptional({ example: '/dev/fuse', description: 'Path inside the container (default: hostPath)' })
+  @IsOptional() @IsString() @MaxLength(4096) @Matches(ABSOLUTE_PATH, { message: 'containerPath must be an absolute path without ".." segments' })
+  containerPath?: string;
+
+  @ApiPropertyOptional({ example: 'rwm', default: 'rwm', description: 'cgroup permissions: r, w, m' })
+  @IsOptional() @IsString() @Matches(DEVICE_PERMISSIONS, { message: 'permissions must be made of r, w and m' })
+  permissions?: string;
+}
+
+/**
+ * Host-level options, all subject to the team's container policy (403 naming the rule unless the
+ * owner allowed them for the team; see docs/access-control.md). Shared by POST /containers and
+ * deployment specs.
+ */
+export class HostOptionsDto {
+  @ApiPropertyOptional({ default: false, description: 'Run privileged (policy: allow.privileged)' })
+  @IsOptional() @IsBoolean()
+  privileged?: boolean;
+
+  @ApiPropertyOptional({ enum: HOST_OR_PRIVATE, default: 'private', description: "host: share the host's PID namespace (policy: allow.hostPid)" })
+  @IsOptional() @IsIn(HOST_OR_PRIVATE)
+  pidMode?: (typeof HOST_OR_PRIVATE)[number];
+
+  @ApiPropertyOptional({ enum: IPC_MODES, description: "host: share the host's IPC namespace (policy: allow.hostIpc)" })
+  @IsOptional() @IsIn(IPC_MODES)
+  ipcMode?: (typeof IPC_MODES)[number];
+
+  @ApiPropertyOptional({ enum: HOST_OR_PRIVATE, default: 'private', description: "host: share the host's UTS namespace (policy: allow.hostUts)" })
+  @IsOptional() @IsIn(HOST_OR_PRIVATE)
+  utsMode?: (typeof HOST_OR_PRIVATE)[number];
+
+  @ApiPropertyOptional({ enum: HOST_OR_PRIVATE, default: 'private', description: "host: the host's user namespace when the engine remaps users (policy: allow.hostUserns)" })
+  @IsOptional() @IsIn(HOST_OR_PRIVATE)
+  usernsMode?: (typeof HOST_OR_PRIVATE)[number];
+
+  @ApiPropertyOptional({ type: [String], example: ['NET_ADMIN'], description: "Capabilities to add; outside Docker's default set needs policy allow.capabilities" })
+  @IsOptional() @IsArray() @ArrayMaxSize(64) @Matches(CAPABILITY, { each: true, message: 'each capAdd entry must be a capability name such as NET_ADMIN' })
+  capAdd?: string[];
+
+  @ApiPropertyOptional({ type: [String], example: ['NET_RAW'], description: 'Capabilities to drop (always allowed)' })
+  @IsOptional() @IsArray() @ArrayMaxSize(64) @Matches(CAPABILITY, { each: true, message: 'each capDrop entry must be a capability name such as NET_RAW' })
+  capDrop?: string[];
+
+  @ApiPropertyOptional({ type: [DeviceDto], description: 'Host devices (policy: allow.devices)' })
+  @IsOptional() @IsArray() @ArrayMaxSize(64) @IsObject({ each: true }) @ValidateNested({ each: true }) @Type(() => DeviceDto)
+  devices?: DeviceDto[];
+
+  @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, example: { 'net.ipv4.ip_local_port_range': '1024 65000' }, description: 'Namespaced sysctls; outside the safe set needs policy allow.unsafeSysctls' })
+  @IsOptional() @IsSysctlMap()
+  sysctls?: Record<string, string>;
+
+  @ApiPropertyOptional({ type: [String], example: ['no-new-privileges'], description: 'no-new-privileges, seccomp=…, apparmor=…, label=…, systempaths=unconfined; unconfined ones need policy allow.unconfined' })
+  @IsOptional() @IsArray() @ArrayMaxSize(32) @IsString({ each: true }) @MaxLength(65_536, { each: true }) @Matches(SECURITY_OPT, { each: true, message: 'each securityOpt entry must be no-new-privileges, seccomp=…, apparmor=…, label=… or systempaths=unconfined' })
+  securityOpt?: string[];
+}
+
 /** The body of POST /containers: the seed's `docker run`, as typed fields. Nothing here reaches a shell. */
-export class ContainerRunDto {
+export class ContainerRunDto extends HostOptionsDto {
   @ApiProperty({ example: 'nginx:1.27', description: '[registry[:port]/]repo[:tag|@digest]; no tag means latest' })
   @IsString() @MinLength(1) @MaxLength(512)
   image: string;
@@ -120,19 +183,19 @@ export class ContainerRunDto {
   tty?: boolean;
 
   @ApiPropertyOptional({ type: [PortMappingDto] })
-  @IsOptional() @IsArray() @ArrayMaxSize(100) @ValidateNested({ each: true }) @Type(() => PortMappingDto)
+  @IsOptional() @IsArray() @ArrayMaxSize(100) @IsObject({ each: true }) @ValidateNested({ each: true }) @Type(() => PortMappingDto)
   ports?: PortMappingDto[];
 
-  @ApiPropertyOptional({ type: [MountDto], description: 'Named volumes and bind mounts' })
-  @IsOptional() @IsArray() @ArrayMaxSize(100) @ValidateNested({ each: true }) @Type(() => MountDto)
+  @ApiPropertyOptional({ type: [MountDto], description: "Named volumes and bind mounts (a bind needs a host path prefix the team's policy allows)" })
+  @IsOptional() @IsArray() @ArrayMaxSize(100) @IsObject({ each: true }) @ValidateNested({ each: true }) @Type(() => MountDto)
   volumes?: MountDto[];
 
-  @ApiPropertyOptional({ example: ['bridge'], description: 'Networks to attach (default: bridge). The first is used at creation, the rest are connected before start' })
+  @ApiPropertyOptional({ example: ['bridge'], description: 'Networks to attach (default: bridge). The first is used at creation, the rest are connected before start; ["host"] is the host network (policy: allow.hostNetwork)' })
   @IsOptional() @IsArray() @ArrayMaxSize(20) @Matches(NETWORK_NAME, { each: true, message: 'each network must be a network name' })
   networks?: string[];
 
   @ApiPropertyOptional({ type: RestartPolicyDto })
-  @IsOptional() @ValidateNested() @Type(() => RestartPolicyDto)
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => RestartPolicyDto)
   restartPolicy?: RestartPolicyDto;
 
   @ApiPropertyOptional({ example: 268435456, minimum: MIN_MEMORY_BYTES, description: 'Memory limit in bytes' })
@@ -144,7 +207,7 @@ export class ContainerRunDto {
   cpus?: number;
 
   @ApiPropertyOptional({ type: HealthcheckDto })
-  @IsOptional() @ValidateNested() @Type(() => HealthcheckDto)
+  @IsOptional() @IsObject() @ValidateNested() @Type(() => HealthcheckDto)
   healthcheck?: HealthcheckDto;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, example: { 'com.example.owner': 'payments' }, description: 'Labels; io.berth.* keys are reserved' })

@@ -19,6 +19,22 @@ export const USER = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}(:[A-Za-z0-9_][A-Za-z0-9_.
 /** An absolute path without NUL, newline or '..' segments; mount targets and working dirs. */
 export const ABSOLUTE_PATH = /^(?!.*(?:^|\/)\.\.(?:\/|$))\/[^\0\n\r]{0,4095}$/;
 
+/** A Linux capability name: NET_ADMIN, CAP_NET_ADMIN, net_admin, or ALL. */
+export const CAPABILITY = /^(CAP_)?[A-Za-z][A-Za-z_]{1,31}$/;
+/** A sysctl name (kernel.shm_rmid_forced, net.ipv4.ip_local_port_range, net/ipv4/ping_group_range). */
+export const SYSCTL_KEY = /^[a-z0-9_]+([./][a-z0-9_*-]+)+$/;
+/**
+ * The security options Docker understands: no-new-privileges[:true|false], seccomp=unconfined or
+ * a profile (JSON), apparmor=<profile|unconfined>, label=disable or label=user:…|role:…|type:…|level:…,
+ * systempaths=unconfined. Whether the team may use them is the container policy's call, not this.
+ */
+export const SECURITY_OPT = /^(no-new-privileges(:(true|false))?|seccomp[=:][^\0]+|apparmor[=:][A-Za-z0-9_.\/-]+|label[=:](disable|(user|role|type|level):[^\0\n]+)|systempaths[=:]unconfined)$/s;
+/** cgroup device permissions: any of r, w and m. */
+export const DEVICE_PERMISSIONS = /^(?!.*(.).*\1)[rwm]{1,3}$/;
+/** Namespace modes a container may ask for: its own (private, the default) or the host's. */
+export const HOST_OR_PRIVATE = ['private', 'host'] as const;
+export const IPC_MODES = ['private', 'shareable', 'none', 'host'] as const;
+
 /** Query-string booleans: 'true'/'1' and 'false'/'0'; anything else is left for @IsBoolean to reject. */
 export const ToBoolean = () =>
   Transform(({ value }) => {
@@ -76,6 +92,10 @@ export const IsEnvMap = (options?: ValidationOptions) =>
 /** `{ "com.example.key": "value" }`; io.berth.* keys are refused. */
 export const IsLabelMap = (options?: ValidationOptions) =>
   stringMap({ name: 'labelKey', key: LABEL_KEY, keyHint: 'letters, digits, ".", "_", "/" and "-", starting with a letter or digit', reserved: RESERVED_LABEL_PREFIX, maxEntries: 200, maxValueLength: 4096 }, options);
+
+/** `{ "net.ipv4.ip_local_port_range": "1024 65000" }`. */
+export const IsSysctlMap = (options?: ValidationOptions) =>
+  stringMap({ name: 'sysctlKey', key: SYSCTL_KEY, keyHint: 'a sysctl name such as net.ipv4.ip_local_port_range', maxEntries: 100, maxValueLength: 1024 }, options);
 
 /** A Linux signal name (SIGTERM, TERM) or number (1–64); see ../signals.ts. */
 export const IsSignal = (options?: ValidationOptions) => (object: object, propertyName: string) =>

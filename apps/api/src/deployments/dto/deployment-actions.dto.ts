@@ -32,10 +32,15 @@ export class DeleteQueryDto {
 export class ListDeploymentsQueryDto {
   @ApiPropertyOptional({ default: 50, maximum: 200 }) @IsOptional() @Transform(({ value }) => Number(value)) @IsInt() @Min(1) @Max(200)
   limit?: number;
-  @ApiPropertyOptional({ default: 0 }) @IsOptional() @Transform(({ value }) => Number(value)) @IsInt() @Min(0)
+  @ApiPropertyOptional({ default: 0, maximum: 1_000_000 }) @IsOptional() @Transform(({ value }) => Number(value)) @IsInt() @Min(0) @Max(1_000_000)
   offset?: number;
   @ApiPropertyOptional({ description: 'Only names containing this' }) @IsOptional() @IsString() @MaxLength(63) @Matches(/^[a-z0-9-]*$/)
   name?: string;
   @ApiPropertyOptional({ description: 'Include live replica status (one engine call for all)' }) @IsOptional() @Transform(toBool) @IsBoolean()
   status?: boolean;
+}
+
+export class ListOperationsQueryDto {
+  @ApiPropertyOptional({ default: 100, minimum: 1, maximum: 500, description: 'At most this many operations, newest first' }) @IsOptional() @Transform(({ value }) => Number(value)) @IsInt() @Min(1) @Max(500)
+  limit?: number;
 }

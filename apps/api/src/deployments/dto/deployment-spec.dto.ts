@@ -5,6 +5,7 @@ import {
   MinLength, ValidateNested,
 } from 'class-validator';
 import { IsStringMap } from '../../common/is-string-map.validator';
+import { HostOptionsDto } from '../../containers/dto/container-run.dto';
 
 export const DEPLOYMENT_NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 export const ENV_KEY = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -120,8 +121,12 @@ export class StrategySpecDto {
   autoRollback?: boolean;
 }
 
-/** What a team declares should run. Accepted as JSON or YAML (Content-Type: application/yaml). */
-export class DeploymentSpecDto {
+/**
+ * What a team declares should run. Accepted as JSON or YAML (Content-Type: application/yaml).
+ * The host-level options (privileged, pidMode, capAdd, devices, sysctls, securityOpt…) are those
+ * of POST /containers and go through the team's container policy like them.
+ */
+export class DeploymentSpecDto extends HostOptionsDto {
   @ApiProperty({ description: 'Image reference: [registry[:port]/]repo[:tag|@digest]', example: '127.0.0.1:5000/team/web:1.4.2' })
   @IsString() @MinLength(1) @MaxLength(512)
   image: string;
@@ -144,13 +149,13 @@ export class DeploymentSpecDto {
   @IsOptional() @IsStringMap(ENV_KEY)
   secretEnv?: Record<string, string>;
 
-  @ApiPropertyOptional({ type: [PortSpecDto] }) @IsOptional() @IsArray() @ArrayMaxSize(64) @ValidateNested({ each: true }) @Type(() => PortSpecDto)
+  @ApiPropertyOptional({ type: [PortSpecDto] }) @IsOptional() @IsArray() @ArrayMaxSize(64) @IsObject({ each: true }) @ValidateNested({ each: true }) @Type(() => PortSpecDto)
   ports?: PortSpecDto[];
 
-  @ApiPropertyOptional({ type: [VolumeSpecDto] }) @IsOptional() @IsArray() @ArrayMaxSize(64) @ValidateNested({ each: true }) @Type(() => VolumeSpecDto)
+  @ApiPropertyOptional({ type: [VolumeSpecDto] }) @IsOptional() @IsArray() @ArrayMaxSize(64) @IsObject({ each: true }) @ValidateNested({ each: true }) @Type(() => VolumeSpecDto)
   volumes?: VolumeSpecDto[];
 
-  @ApiPropertyOptional({ type: [String], description: 'Networks to attach (must exist)' })
+  @ApiPropertyOptional({ type: [String], description: 'Networks to attach (must exist); ["host"] is the host network (policy: allow.hostNetwork)' })
   @IsOptional() @IsArray() @ArrayMaxSize(16) @Matches(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, { each: true, message: 'each network must be a network name' })
   networks?: string[];
 
@@ -158,23 +163,23 @@ export class DeploymentSpecDto {
   @IsOptional() @IsInt() @Min(0) @Max(100)
   replicas?: number;
 
-  @ApiPropertyOptional({ type: ResourcesSpecDto }) @IsOptional() @ValidateNested() @Type(() => ResourcesSpecDto)
+  @ApiPropertyOptional({ type: ResourcesSpecDto }) @IsOptional() @IsObject() @ValidateNested() @Type(() => ResourcesSpecDto)
   resources?: ResourcesSpecDto;
 
-  @ApiPropertyOptional({ type: HealthcheckSpecDto }) @IsOptional() @ValidateNested() @Type(() => HealthcheckSpecDto)
+  @ApiPropertyOptional({ type: HealthcheckSpecDto }) @IsOptional() @IsObject() @ValidateNested() @Type(() => HealthcheckSpecDto)
   healthcheck?: HealthcheckSpecDto;
 
-  @ApiPropertyOptional({ type: RestartPolicySpecDto }) @IsOptional() @ValidateNested() @Type(() => RestartPolicySpecDto)
+  @ApiPropertyOptional({ type: RestartPolicySpecDto }) @IsOptional() @IsObject() @ValidateNested() @Type(() => RestartPolicySpecDto)
   restartPolicy?: RestartPolicySpecDto;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: { type: 'string' }, description: 'Extra container labels (io.berth.* is reserved)' })
   @IsOptional() @IsObject() @IsStringMap(/^(?!io\.berth\.)[A-Za-z0-9][A-Za-z0-9._\/-]*$/)
   labels?: Record<string, string>;
 
-  @ApiPropertyOptional({ type: MigrateSpecDto }) @IsOptional() @ValidateNested() @Type(() => MigrateSpecDto)
+  @ApiPropertyOptional({ type: MigrateSpecDto }) @IsOptional() @IsObject() @ValidateNested() @Type(() => MigrateSpecDto)
   migrate?: MigrateSpecDto;
 
-  @ApiPropertyOptional({ type: StrategySpecDto }) @IsOptional() @ValidateNested() @Type(() => StrategySpecDto)
+  @ApiPropertyOptional({ type: StrategySpecDto }) @IsOptional() @IsObject() @ValidateNested() @Type(() => StrategySpecDto)
   strategy?: StrategySpecDto;
 
   @ApiPropertyOptional({ description: 'Why this change was made (kept on the revision)', maxLength: 512 })

@@ -1,10 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { PageQueryDto } from '../../common/pagination';
 import { ToArray, ToBoolean } from './query-transforms';
 
 export const LABEL_FILTER = /^[A-Za-z0-9][A-Za-z0-9._\-/]*(=[^\s]*)?$/;
 
-export class ListImagesQueryDto {
+export class ListImagesQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ example: 'team/app*', description: "Docker's reference filter: a repository[:tag] pattern with * wildcards" })
   @IsOptional()
   @IsString()

@@ -1,0 +1,9 @@
+import { Global, Module } from '@nestjs/common';
+import { AuditController } from './audit.controller';
+import { AuditRepository } from './audit.repository';
+import { AuditService } from './audit.service';
+
+/** The append-only audit log and GET /audit (docs/access-control.md, "Audit log"). */
+@Global()
+@Module({ controllers: [AuditController], providers: [AuditRepository, AuditService], exports: [AuditService] })
+export class AuditModule {}
