@@ -127,8 +127,9 @@ describe('Access control', () => {
     await grantImage(t.databaseUrl, teamB.teamId, BUSYBOX_IMAGE);
   });
   afterAll(async () => {
-    for (const team of [tokens?.admin?.teamId, teamB?.teamId]) if (team) await removeContainersByLabel('io.berth.team', team);
+    // The app first: a running reconciler would replace replicas removed under it.
     await t?.close();
+    for (const team of [tokens?.admin?.teamId, teamB?.teamId]) if (team) await removeContainersByLabel('io.berth.team', team);
   });
 
   describe('the route table', () => {

@@ -24,8 +24,9 @@ describe('Deployments while the Docker Engine is away', () => {
   });
   afterAll(async () => {
     await proxy?.close();
-    await removeContainersByLabel('io.berth.team', team?.teamId);
+    // The app first: a running reconciler would replace replicas removed under it.
     await t?.close();
+    await removeContainersByLabel('io.berth.team', team?.teamId);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -41,8 +41,9 @@ describe('Deployments', () => {
     await grantImage(t.databaseUrl, team.teamId, BUSYBOX_IMAGE);
   });
   afterAll(async () => {
-    await removeContainersByLabel('io.berth.team', team?.teamId);
+    // The app first: a running reconciler would replace replicas removed under it.
     await t?.close();
+    await removeContainersByLabel('io.berth.team', team?.teamId);
   });
 
   it('apply → 202 with a rollout; it becomes ready with N replicas published on 127.0.0.1', async () => {
@@ -321,8 +322,9 @@ describe('Deployments on a slow engine', () => {
   });
   afterAll(async () => {
     await proxy?.close();
-    await removeContainersByLabel('io.berth.team', team?.teamId);
+    // The app first: a running reconciler would replace replicas removed under it.
     await t?.close();
+    await removeContainersByLabel('io.berth.team', team?.teamId);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -67,8 +67,9 @@ describe('Abuse limits', () => {
       await grantImage(t.databaseUrl, team.teamId, BUSYBOX_IMAGE);
     });
     afterAll(async () => {
-      await removeContainersByLabel('io.berth.team', team?.teamId);
+      // The app first: a running reconciler would replace replicas removed under it.
       await t?.close();
+      await removeContainersByLabel('io.berth.team', team?.teamId);
     });
 
     it('answers 413 PAYLOAD_TOO_LARGE for a JSON or YAML body over BERTH_BODY_LIMIT_BYTES', async () => {

@@ -70,9 +70,10 @@ describe('Container policy: one admission checkpoint for POST /containers, deplo
   });
 
   afterAll(async () => {
+    // The app first: a running reconciler would replace replicas removed under it.
+    await t?.close();
     for (const tk of [team, other, quota]) if (tk) await removeTeamObjects(tk.teamId);
     if (hostDir) rmSync(hostDir, { recursive: true, force: true });
-    await t?.close();
   });
 
   describe('GET and PUT /teams/:id/policy', () => {

@@ -23,8 +23,9 @@ describe('/ws with real deployments', () => {
   });
   afterAll(async () => {
     await ws?.close();
-    await removeContainersByLabel('io.berth.team', team?.teamId);
+    // The app first: a running reconciler would replace replicas removed under it.
     await t?.close();
+    await removeContainersByLabel('io.berth.team', team?.teamId);
   });
 
   it('an apply arrives on `events` as revision-created, operation started, steps, succeeded — in order, seq increasing', async () => {

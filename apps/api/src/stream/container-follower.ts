@@ -22,6 +22,12 @@ export class ContainerFollower implements LogListener {
   private heldLines = 0;
   private joining = true;
   private stopped = false;
+  /**
+   * Timestamp of the last history line while live lines up to it may still arrive: the engine's
+   * history read can be ahead of the shared live stream, so the seam filter stays on after
+   * begin() until a live line newer than it has passed.
+   */
+  private seam = -1n;
 
   constructor(
     private readonly fanout: LogFanoutService,
@@ -49,14 +55,21 @@ export class ContainerFollower implements LogListener {
     const history = this.history;
     this.history = [];
     for (let i = 0; i < history.length; i += 1000) this.writer.write(this.source, { entries: history.slice(i, i + 1000) });
-    const seam = history.length ? timestampNs(history[history.length - 1].timestamp) : -1n;
-    for (const batch of this.held) {
-      const entries = seam >= 0n ? batch.entries.filter((e) => timestampNs(e.timestamp) > seam) : batch.entries;
-      if (entries.length === batch.entries.length) this.writer.write(this.source, batch);
-      else if (entries.length) this.writer.write(this.source, { entries });
-    }
+    this.seam = history.length ? timestampNs(history[history.length - 1].timestamp) : -1n;
+    const held = this.held;
     this.held = [];
     this.joining = false;
+    for (const batch of held) this.release(batch);
+  }
+
+  /** Writes a live batch, without the lines the history already had. */
+  private release(batch: LogBatch): void {
+    if (this.seam < 0n) return this.writer.write(this.source, batch);
+    const seam = this.seam;
+    const entries = batch.entries.filter((e) => timestampNs(e.timestamp) > seam);
+    if (entries.length) this.seam = -1n;
+    if (entries.length === batch.entries.length) this.writer.write(this.source, batch);
+    else if (entries.length) this.writer.write(this.source, { entries });
   }
 
   stop(): void {
@@ -69,7 +82,7 @@ export class ContainerFollower implements LogListener {
 
   onBatch(batch: LogBatch): void {
     if (this.stopped) return;
-    if (!this.joining) return this.writer.write(this.source, batch);
+    if (!this.joining) return this.release(batch);
     this.held.push(batch);
     this.heldLines += batch.entries.length;
     while (this.heldLines > MAX_JOIN_BUFFER_LINES && this.held.length > 1) {
