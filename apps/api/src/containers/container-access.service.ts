@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Docker from 'dockerode';
+import { isOwner } from '../auth/permissions';
 import type { Principal } from '../auth/principal';
 import { DomainError } from '../common/domain-error';
 import { BERTH_LABELS, DockerService } from '../docker/docker.service';
@@ -18,7 +19,7 @@ export interface ScopedContainer {
 export const ADOPTIONS_CACHE_MS = 2000;
 
 /** Owner tokens see every container on the host; every other token only its team's. */
-export const seesEverything = (principal: Principal) => principal.role === 'owner';
+export const seesEverything = (principal: Principal) => isOwner(principal);
 
 /**
  * Team scoping for containers. A container belongs to the team in its io.berth.team label or, for
