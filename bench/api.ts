@@ -49,13 +49,13 @@ async function freePort(): Promise<number> {
  * Starts the built API as production runs it (NODE_ENV=production, info-level JSON logs), with
  * its log going to a file as it would to journald, not to a pipe this busy process must drain.
  */
-async function startApi(env: Record<string, string>, dir: string, name: string): Promise<ApiProcess> {
+async function startApi(env: Record<string, string>, dir: string, name: string, entry: string[] = [MAIN]): Promise<ApiProcess> {
   const port = await freePort();
   const logFile = join(dir, `${name}.log`);
   const fd = openSync(logFile, 'a');
   // BENCH_API_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the API processes.
   const nodeArgs = (process.env.BENCH_API_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, MAIN], {
+  const child = spawn(process.execPath, [...nodeArgs, ...entry], {
     env: {
       PATH: process.env.PATH,
       NODE_ENV: 'production',
@@ -103,14 +103,26 @@ const BENCH_LABEL = 'io.berth.bench';
 const NOCACHE = process.env.BENCH_NOCACHE !== '0';
 const load = () => loadavg().map((x) => x.toFixed(2)).join(', ');
 
-/** One Berth configuration under test. */
+/** One Berth configuration under test, or (without a database) one of the floors. */
 interface Variant {
   name: string;
   api: ApiProcess;
   token: string;
-  db: TestDatabase;
-  teamId: string;
+  db?: TestDatabase;
+  teamId?: string;
 }
+
+/**
+ * What the same route costs without Berth (BENCH_FLOOR=0 skips them): `floor-node`, a bare Node
+ * http server, and `floor-nest`, a one-controller NestJS app on the Express adapter, each making
+ * Berth's dockerode call and mapping and nothing else (bench/floor/). They show how much of the
+ * ratio any Node, or any NestJS, implementation of the route pays on this machine.
+ */
+const FLOOR = process.env.BENCH_FLOOR !== '0';
+const FLOORS: Array<{ name: string; entry: string[] }> = [
+  { name: 'floor-node', entry: [join(__dirname, 'floor/bare-proxy.js')] },
+  { name: 'floor-nest', entry: ['-r', join(__dirname, 'register.js'), join(__dirname, 'floor/min-nest.ts')] },
+];
 
 interface Sample {
   p50: number;
@@ -132,9 +144,20 @@ const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 15);
 
 async function cannon(opts: { url: string; socketPath?: string; headers?: Record<string, string>; connections: number; duration?: number; pid?: number }): Promise<Sample> {
   const cpuBefore = opts.pid ? cpuMs(opts.pid) : 0;
-  const r = await autocannon({ url: opts.url, socketPath: opts.socketPath, headers: opts.headers, connections: opts.connections, duration: opts.duration ?? SECONDS });
+  // Every response's own time (hrtime, fractions of a millisecond): autocannon's percentiles come
+  // from a histogram of whole milliseconds, too coarse for a 5 ms call and a ratio of 1.3.
+  const latencies: number[] = [];
+  const r = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      { url: opts.url, socketPath: opts.socketPath, headers: opts.headers, connections: opts.connections, duration: opts.duration ?? SECONDS },
+      (err, result) => (err ? reject(err) : resolve(result)),
+    );
+    instance.on('response', (_client, status, _bytes, ms) => {
+      if (status < 300) latencies.push(ms);
+    });
+  });
   const cpu = opts.pid && r.requests.total ? (cpuMs(opts.pid) - cpuBefore) / r.requests.total : undefined;
-  return { p50: r.latency.p50, p99: r.latency.p99, rps: r.requests.average, errors: r.errors + r.non2xx + r.timeouts, cpuMs: cpu };
+  return { p50: percentile(latencies, 50), p99: percentile(latencies, 99), rps: r.requests.average, errors: r.errors + r.non2xx + r.timeouts, cpuMs: cpu };
 }
 
 const fmt = (n: number, digits = 2) => n.toFixed(digits);
@@ -153,7 +176,7 @@ async function listBench(variants: Variant[]) {
     for (let round = 0; round < ROUNDS; round++) {
       raw.push(await engineList(connections));
       for (const [i, v] of variants.entries()) berth[i].push(await berthList(v, connections));
-      const line = (name: string, x: Sample) => `${name} p50 ${x.p50} p99 ${x.p99} ms ${fmt(x.rps, 0)} req/s${x.cpuMs !== undefined ? ` ${fmt(x.cpuMs)} ms CPU/req` : ''}`;
+      const line = (name: string, x: Sample) => `${name} p50 ${fmt(x.p50)} p99 ${fmt(x.p99)} ms ${fmt(x.rps, 0)} req/s${x.cpuMs !== undefined ? ` ${fmt(x.cpuMs)} ms CPU/req` : ''}`;
       process.stdout.write(`  list c=${connections} round ${round + 1}: ${[line('engine', raw[round]), ...variants.map((v, i) => line(v.name, berth[i][round]))].join(' | ')}\n`);
     }
     if ([...raw, ...berth.flat()].some((x) => x.errors > 0)) throw new Error(`errors during the list benchmark: ${JSON.stringify({ raw, berth })}`);
@@ -161,7 +184,7 @@ async function listBench(variants: Variant[]) {
     for (const [i, v] of variants.entries()) {
       const b = berth[i];
       rows.push(
-        `| ${v.name} | ${connections} | ${m(raw, 'p50')} / ${m(raw, 'p99')} | ${m(b, 'p50')} / ${m(b, 'p99')} | **${fmt(m(b, 'p50') / m(raw, 'p50'))}×** / ${fmt(m(b, 'p99') / m(raw, 'p99'))}× | ${fmt(m(raw, 'rps'), 0)} | ${fmt(m(b, 'rps'), 0)} | ${fmt(median(b.map((x) => x.cpuMs ?? 0)))} |`,
+        `| ${v.name} | ${connections} | ${fmt(m(raw, 'p50'))} / ${fmt(m(raw, 'p99'))} | ${fmt(m(b, 'p50'))} / ${fmt(m(b, 'p99'))} | **${fmt(m(b, 'p50') / m(raw, 'p50'))}×** / ${fmt(m(b, 'p99') / m(raw, 'p99'))}× | ${fmt(m(raw, 'rps'), 0)} | ${fmt(m(b, 'rps'), 0)} | ${fmt(median(b.map((x) => x.cpuMs ?? 0)))} |`,
       );
     }
   }
@@ -232,6 +255,7 @@ async function main(): Promise<void> {
     const loadBefore = load();
     variants.push(await startVariant('berth', {}, dataDir));
     if (NOCACHE) variants.push(await startVariant('berth-nocache', { BERTH_AUTH_CACHE_MS: '0' }, dataDir));
+    if (FLOOR) for (const f of FLOORS) variants.push({ name: f.name, token: 'none', api: await startApi({}, dataDir, f.name, f.entry) });
 
     const existing = (await docker.listContainers()).length;
     for (let i = existing; i < CONTAINERS; i++) {
@@ -241,11 +265,11 @@ async function main(): Promise<void> {
     const onHost = (await docker.listContainers()).length;
     process.stdout.write(
       `Berth API benchmark on ${machine()}\n${onHost} running containers on the host; ${ROUNDS} interleaved rounds of ${SECONDS} s per path; ` +
-        `Berth with its defaults${NOCACHE ? ' and with BERTH_AUTH_CACHE_MS=0 (berth-nocache)' : ''}; load average before: ${loadBefore}\n\n`,
+        `Berth with its defaults${NOCACHE ? ' and with BERTH_AUTH_CACHE_MS=0 (berth-nocache)' : ''}${FLOOR ? '; floors: floor-node (bare Node http + dockerode), floor-nest (one-controller NestJS app)' : ''}; load average before: ${loadBefore}\n\n`,
     );
 
     const list = await listBench(variants);
-    const run = await runBench(variants, runId);
+    const run = await runBench(variants.filter((v) => v.db), runId);
     process.stdout.write(
       [
         '',
@@ -267,9 +291,9 @@ async function main(): Promise<void> {
   } finally {
     await removeContainersByLabel(BENCH_LABEL, runId).catch(() => undefined);
     for (const v of variants) {
-      await removeContainersByLabel('io.berth.team', v.teamId).catch(() => undefined);
+      if (v.teamId) await removeContainersByLabel('io.berth.team', v.teamId).catch(() => undefined);
       await v.api.stop().catch(() => undefined);
-      await v.db.drop().catch(() => undefined);
+      await v.db?.drop().catch(() => undefined);
     }
     rmSync(dataDir, { recursive: true, force: true });
   }

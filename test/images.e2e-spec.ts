@@ -360,6 +360,28 @@ describe('Images: pull, build, tag, push, remove, prune — team-scoped, against
       expect((await t.http.get(`/images/${BUSYBOX_IMAGE}`).set(auth(a.token))).status).toBe(404);
       expect((await t.http.get('/images/Not:A:Ref').set(auth(a.token))).status).toBe(400);
     });
+
+    it("matches ?reference= only on the names the team may see, never on another team's tag of a shared image", async () => {
+      // Team C pulls the same image A pulled (one engine image, claimed by both); A adds a tag of its own.
+      const c = await createTeamToken(t.databaseUrl, `images-c-${run}`, 'admin');
+      await t.http.post('/registries').set(auth(c.token)).send({ name: 'secured', serverAddress: secured.address, username: 'berth', password: PASSWORD }).expect(201);
+      expect((await t.http.post('/images/pull').set(auth(c.token)).send({ image: remoteRef })).status).toBe(200);
+      const privateTag = `${NS}/a-private-${run}:1`;
+      expect((await t.http.post(`/images/${remoteRef}/tag`).set(auth(a.token)).send({ target: privateTag })).status).toBe(201);
+      const shared = await docker.getImage(remoteRef).inspect();
+      expect(shared.RepoTags).toEqual(expect.arrayContaining([remoteRef, privateTag]));
+
+      // The engine matches A's tag on the shared image; C must not learn that the tag exists.
+      const probe = await t.http.get(`/images?reference=${encodeURIComponent(`${NS}/a-private-*`)}`).set(auth(c.token));
+      expect(probe.status).toBe(200);
+      expect(probe.body).toEqual([]);
+      // C's own name matches, and shows only C's names.
+      const own = await t.http.get(`/images?reference=${encodeURIComponent(`${secured.address}/e2e-${run}/app`)}`).set(auth(c.token));
+      expect(own.body).toEqual([expect.objectContaining({ id: shared.Id, repoTags: [remoteRef] })]);
+      // A, who owns the tag, still finds the image by it.
+      const mine = await t.http.get(`/images?reference=${encodeURIComponent(`${NS}/a-private-*`)}`).set(auth(a.token));
+      expect(mine.body).toEqual([expect.objectContaining({ id: shared.Id, repoTags: expect.arrayContaining([privateTag]) })]);
+    });
   });
 
   describe('tag and push', () => {

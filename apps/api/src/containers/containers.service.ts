@@ -42,8 +42,11 @@ export class ContainersService {
     if (query.status?.length) filters.status = query.status;
     if (query.name) filters.name = [query.name];
     const all = Boolean(query.all || query.status?.length);
-    const list = (extra: Record<string, string[]>) =>
-      this.docker.call('containerList', (d) => d.listContainers({ all, filters: mergeFilters(filters, extra) }));
+    // Shared with concurrent identical listings (never with one that read the engine before this request).
+    const list = (extra: Record<string, string[]>) => {
+      const options = { all, filters: mergeFilters(filters, extra) };
+      return this.docker.sharedRead('containerList', options, (d) => d.listContainers(options));
+    };
 
     if (seesEverything(principal)) {
       const [containers, adopted] = await Promise.all([list({}), this.access.adoptedContainers()]);

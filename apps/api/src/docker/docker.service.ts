@@ -5,6 +5,7 @@ import { AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
 import { createDockerClient } from './docker-client.factory';
 import { mapDockerError } from './docker-errors';
+import { FreshReads } from './fresh-reads';
 
 export interface EngineState {
   reachable: boolean;
@@ -38,6 +39,7 @@ export class DockerService implements OnModuleInit, OnApplicationShutdown {
   private state: EngineState = { reachable: false, error: 'not checked yet', since: new Date() };
   private monitor?: NodeJS.Timeout;
   private stopped = false;
+  private readonly freshReads = new FreshReads();
 
   constructor(
     @Inject(AppConfig) config: AppConfig,
@@ -68,6 +70,17 @@ export class DockerService implements OnModuleInit, OnApplicationShutdown {
       if (mapped.code === 'ENGINE_UNAVAILABLE') this.markUnreachable(mapped.message);
       throw mapped;
     }
+  }
+
+  /**
+   * A read-only engine call that concurrent identical calls (same operation and `params`) share,
+   * without any caller getting data read before it asked (FreshReads). Callers must not mutate
+   * the result.
+   */
+  sharedRead<T>(operation: string, params: unknown, fn: (docker: Docker) => Promise<T>): Promise<T> {
+    const key = `${operation} ${JSON.stringify(params)}`;
+    if (this.freshReads.pending(key) > 0) this.metrics.dockerSharedReads.inc({ operation });
+    return this.freshReads.run(key, () => this.call(operation, fn));
   }
 
   /**

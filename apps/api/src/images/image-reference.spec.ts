@@ -1,5 +1,5 @@
 import { DomainError } from '../common/domain-error';
-import { isImageId, parseImageReference, repositoryOf, sameRegistry } from './image-reference';
+import { isImageId, parseImageReference, referenceFilterMatches, repositoryOf, sameRegistry } from './image-reference';
 
 describe('parseImageReference', () => {
   it.each([
@@ -95,5 +95,26 @@ describe('reference helpers', () => {
     expect(sameRegistry('Registry.Example.com:5000', 'registry.example.com:5000')).toBe(true);
     expect(sameRegistry('index.docker.io', 'docker.io')).toBe(true);
     expect(sameRegistry('127.0.0.1:5000', '127.0.0.1:5001')).toBe(false);
+  });
+});
+
+describe('referenceFilterMatches (the engine reference filter, per image name)', () => {
+  it.each([
+    ['busybox', 'busybox:latest', true],
+    ['busybox:latest', 'busybox:latest', true],
+    ['busybox:1.*', 'busybox:1.36', true],
+    ['busybox:1.*', 'busybox:latest', false],
+    ['team-a/*', 'team-a/web:1', true],
+    ['team-a/*', 'team-b/web:1', false],
+    ['*', 'team-a/web:1', false],
+    ['team-?/web', 'team-a/web:2', true],
+    ['team-[ab]/web', 'team-b/web:2', true],
+    ['team-[^ab]/web', 'team-b/web:2', false],
+    ['127.0.0.1:5000/app', '127.0.0.1:5000/app:1', true],
+    ['127.0.0.1:5000/app', '127.0.0.1:5000/app@sha256:' + 'a'.repeat(64), true],
+    ['app\\*', 'app*:1', true],
+    ['app[', 'app[:1', false],
+  ])('%s on %s → %s', (pattern, name, expected) => {
+    expect(referenceFilterMatches(pattern, name)).toBe(expected);
   });
 });

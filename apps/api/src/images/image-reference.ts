@@ -132,3 +132,42 @@ export function repositoryOf(repoTagOrDigest: string): string {
   const colon = withoutDigest.lastIndexOf(':');
   return colon > slash ? withoutDigest.slice(0, colon) : withoutDigest;
 }
+
+/** A Go `path.Match` pattern as a RegExp (`*` and `?` never cross a `/`; `[...]` with `^` negation; `\` escapes), or undefined if malformed. */
+function globToRegExp(pattern: string): RegExp | undefined {
+  let out = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '*') out += '[^/]*';
+    else if (c === '?') out += '[^/]';
+    else if (c === '\\') {
+      if (++i >= pattern.length) return undefined;
+      out += escapeRegExp(pattern[i]);
+    } else if (c === '[') {
+      const end = pattern.indexOf(']', i + 2);
+      if (end < 0) return undefined;
+      let body = pattern.slice(i + 1, end);
+      const negate = body.startsWith('^');
+      if (negate) body = body.slice(1);
+      out += `[${negate ? '^' : ''}${body.replace(/[\]\\]/g, (m) => `\\${m}`)}]`;
+      i = end;
+    } else out += escapeRegExp(c);
+  }
+  try {
+    return new RegExp(`^${out}$`);
+  } catch {
+    return undefined;
+  }
+}
+
+const escapeRegExp = (c: string) => c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+/**
+ * The engine's `reference` filter for one image name ("repo:tag" or "repo@digest", as in
+ * RepoTags/RepoDigests): the pattern matches the whole name or its repository (Docker's
+ * `reference.FamiliarMatch`).
+ */
+export function referenceFilterMatches(pattern: string, name: string): boolean {
+  const re = globToRegExp(pattern);
+  return re !== undefined && (re.test(name) || re.test(repositoryOf(name)));
+}

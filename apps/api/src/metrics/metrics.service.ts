@@ -29,6 +29,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly dockerSharedReads = new Counter({
+    name: 'berth_docker_shared_reads_total',
+    help: 'Requests that arrived while an identical engine read was running and were answered by the next one, shared with all that arrived meanwhile, by operation',
+    labelNames: ['operation'] as const,
+    registers: [this.registry],
+  });
+
   readonly dockerStreamsOpen = new Gauge({
     name: 'berth_docker_streams_open',
     help: 'Engine log, attach and exec streams currently open',
