@@ -1,6 +1,6 @@
 import { FreshReads } from './fresh-reads';
 
-/** A read the test finishes by hand; `started` counts how many reads the engine saw. */
+/** Engine reads the test finishes by hand; `calls` holds every read the engine was asked for, each answering the next version. */
 function engine() {
   const calls: Array<{ resolve: (v: number) => void; reject: (e: Error) => void }> = [];
   let version = 0;
