@@ -1,5 +1,5 @@
 import { DomainError } from '../common/domain-error';
-import { isImageId, parseImageReference, referenceFilterMatches, repositoryOf, sameRegistry } from './image-reference';
+import { isImageId, parseImageReference, referenceFilter, repositoryOf, sameRegistry } from './image-reference';
 
 describe('parseImageReference', () => {
   it.each([
@@ -98,7 +98,7 @@ describe('reference helpers', () => {
   });
 });
 
-describe('referenceFilterMatches (the engine reference filter, per image name)', () => {
+describe('referenceFilter (the engine reference filter, per image name)', () => {
   it.each([
     ['busybox', 'busybox:latest', true],
     ['busybox:latest', 'busybox:latest', true],
@@ -115,6 +115,6 @@ describe('referenceFilterMatches (the engine reference filter, per image name)',
     ['app\\*', 'app*:1', true],
     ['app[', 'app[:1', false],
   ])('%s on %s → %s', (pattern, name, expected) => {
-    expect(referenceFilterMatches(pattern, name)).toBe(expected);
+    expect(referenceFilter(pattern)(name)).toBe(expected);
   });
 });

@@ -163,11 +163,11 @@ function globToRegExp(pattern: string): RegExp | undefined {
 const escapeRegExp = (c: string) => c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 /**
- * The engine's `reference` filter for one image name ("repo:tag" or "repo@digest", as in
+ * The engine's `reference` filter as a test of one image name ("repo:tag" or "repo@digest", as in
  * RepoTags/RepoDigests): the pattern matches the whole name or its repository (Docker's
- * `reference.FamiliarMatch`).
+ * `reference.FamiliarMatch`). The pattern is compiled once; a malformed one matches nothing.
  */
-export function referenceFilterMatches(pattern: string, name: string): boolean {
+export function referenceFilter(pattern: string): (name: string) => boolean {
   const re = globToRegExp(pattern);
-  return re !== undefined && (re.test(name) || re.test(repositoryOf(name)));
+  return (name) => re !== undefined && (re.test(name) || re.test(repositoryOf(name)));
 }

@@ -11,7 +11,7 @@ import { PruneImagesDto, PruneImagesResponseDto } from './dto/prune-images.dto';
 import { RemoveImageResponseDto } from './dto/remove-image.dto';
 import { TagImageDto, TagImageResponseDto } from './dto/tag-image.dto';
 import { engineName, ImageAccessService, TeamImageView } from './image-access.service';
-import { parseImageReference, referenceFilterMatches } from './image-reference';
+import { parseImageReference, referenceFilter } from './image-reference';
 import { ImagePullService } from './image-pull.service';
 import type { ProgressSink } from './progress/progress-sink';
 import { TeamImagesRepository } from './team-images.repository';
@@ -62,10 +62,11 @@ export class ImagesService {
     ]);
     // The engine matched `reference` against every name of an image, other teams' tags included;
     // a team's listing only matches on the names it may see, so the filter reveals nothing more.
+    const visibleMatch = query.reference && !view.all ? referenceFilter(query.reference) : undefined;
     const matches = (i: (typeof images)[number]) => {
-      if (!query.reference || view.all) return true;
+      if (!visibleMatch) return true;
       const { repoTags, repoDigests } = this.access.visibleNames(view, i);
-      return [...repoTags, ...repoDigests].some((name) => referenceFilterMatches(query.reference!, name));
+      return [...repoTags, ...repoDigests].some(visibleMatch);
     };
     return images.filter((i) => this.access.canSee(view, i.Id) && matches(i)).map((i) => this.summary(view, i));
   }
